@@ -1,0 +1,180 @@
+/* fnlog.c — daemon log lines and invocation records. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fnlog.h"
+
+static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
+static int rec_fd = STDERR_FILENO;   /* -1: off */
+static int rec_owned;                /* rec_fd is a file we opened */
+
+static const char *const level_name[] = { "error", "warn", "info", "debug" };
+
+void
+fnlog(enum fnlog_level level, const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+	int n;
+
+	n = snprintf(line, sizeof(line), "fnlauncher: %s: ", level_name[level]);
+	va_start(ap, fmt);
+	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	size_t len = strlen(line);
+	line[len++] = '\n';
+	/* One write per line keeps lines whole between threads. */
+	(void)!write(STDERR_FILENO, line, len);
+}
+
+int
+fnlog_records_open(const char *where)
+{
+	int fd = STDERR_FILENO, owned = 0;
+
+	if (where == NULL || strcmp(where, "stderr") == 0)
+		fd = STDERR_FILENO;
+	else if (strcmp(where, "off") == 0)
+		fd = -1;
+	else {
+		fd = open(where, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (fd < 0) {
+			fnlog(FNLOG_ERROR, "cannot open invocation log %s: %s",
+			    where, strerror(errno));
+			return -1;
+		}
+		owned = 1;
+	}
+	pthread_mutex_lock(&rec_lock);
+	if (rec_owned)
+		close(rec_fd);
+	rec_fd = fd;
+	rec_owned = owned;
+	pthread_mutex_unlock(&rec_lock);
+	return 0;
+}
+
+void
+fnlog_records_close(void)
+{
+	pthread_mutex_lock(&rec_lock);
+	if (rec_owned)
+		close(rec_fd);
+	rec_fd = -1;
+	rec_owned = 0;
+	pthread_mutex_unlock(&rec_lock);
+}
+
+void
+fnlog_json_str(char *buf, size_t size, size_t *pos, const char *s)
+{
+	size_t p = *pos;
+
+	for (; s != NULL && *s != '\0' && p + 7 < size; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			buf[p++] = '\\';
+			buf[p++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			p += (size_t)snprintf(buf + p, size - p, "\\u%04x", c);
+		} else
+			buf[p++] = (char)c;
+	}
+	buf[p] = '\0';
+	*pos = p;
+}
+
+/* Append "KEY":"VALUE" (or null) and a comma. */
+static void
+json_field(char *buf, size_t size, size_t *pos, const char *key,
+    const char *val)
+{
+	int n;
+
+	if (val == NULL) {
+		n = snprintf(buf + *pos, size - *pos, "\"%s\":null,", key);
+	} else {
+		n = snprintf(buf + *pos, size - *pos, "\"%s\":\"", key);
+		if (n > 0 && (size_t)n < size - *pos) {
+			*pos += (size_t)n;
+			fnlog_json_str(buf, size, pos, val);
+			n = snprintf(buf + *pos, size - *pos, "\",");
+		}
+	}
+	if (n > 0 && (size_t)n < size - *pos)
+		*pos += (size_t)n;
+}
+
+void
+fnlog_record(const struct fn_record *r)
+{
+	char buf[8192], ts[40], code[16], sig[16];
+	struct timespec now;
+	struct tm tm;
+	size_t pos = 1;
+	int n;
+
+	pthread_mutex_lock(&rec_lock);
+	int fd = rec_fd;
+	pthread_mutex_unlock(&rec_lock);
+	if (fd < 0)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	gmtime_r(&now.tv_sec, &tm);
+	n = (int)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(ts + n, sizeof(ts) - (size_t)n, ".%03ldZ", now.tv_nsec / 1000000);
+	snprintf(code, sizeof(code), "%d", r->exit_code);
+	snprintf(sig, sizeof(sig), "%d", r->signal);
+	buf[0] = '{';
+	json_field(buf, sizeof(buf), &pos, "ts", ts);
+	json_field(buf, sizeof(buf), &pos, "request_id", r->request_id);
+	json_field(buf, sizeof(buf), &pos, "function", r->function);
+	json_field(buf, sizeof(buf), &pos, "method", r->method);
+	json_field(buf, sizeof(buf), &pos, "uri", r->uri);
+	n = snprintf(buf + pos, sizeof(buf) - pos,
+	    "\"status\":%d,\"outcome\":\"%s\",\"exit_code\":%s,\"signal\":%s,"
+	    "\"duration_ms\":%.3f,\"cpu_user_ms\":%.3f,\"cpu_sys_ms\":%.3f,"
+	    "\"max_rss_kb\":%ld,\"bytes_in\":%llu,\"bytes_out\":%llu,",
+	    r->status, r->outcome, r->exit_code >= 0 ? code : "null",
+	    r->signal > 0 ? sig : "null", (double)r->duration_us / 1000.0,
+	    (double)r->cpu_user_us / 1000.0, (double)r->cpu_sys_us / 1000.0,
+	    r->max_rss_kb, (unsigned long long)r->bytes_in,
+	    (unsigned long long)r->bytes_out);
+	if (n > 0 && (size_t)n < sizeof(buf) - pos)
+		pos += (size_t)n;
+	json_field(buf, sizeof(buf), &pos, "remote_addr", r->remote_addr);
+	if (pos + 2 > sizeof(buf))
+		pos = sizeof(buf) - 2;
+	buf[pos - 1] = '}';          /* replaces the last comma */
+	buf[pos++] = '\n';
+	(void)!write(fd, buf, pos);
+}
+
+void
+fnlog_fn_stderr(const char *function, const char *request_id,
+    const char *line, size_t len)
+{
+	char buf[4096];
+	size_t pos;
+	int n;
+
+	n = snprintf(buf, sizeof(buf), "fnlauncher: info: function=%s request_id=%s stderr: ",
+	    function, request_id);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return;
+	pos = (size_t)n;
+	if (len > sizeof(buf) - pos - 1)
+		len = sizeof(buf) - pos - 1;
+	memcpy(buf + pos, line, len);
+	pos += len;
+	buf[pos++] = '\n';
+	(void)!write(STDERR_FILENO, buf, pos);
+}

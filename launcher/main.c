@@ -1,0 +1,105 @@
+/* main.c — fnlauncher: flags, then a short sequence of steps. */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "server.h"
+
+#define DEFAULT_MANIFEST SYSCONFDIR "/fnlauncher/fnlauncher.yaml"
+
+struct opts {
+	const char *file;
+	const char *listen;
+	int check;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: fnlauncher [-c FILE] [-s ADDR]   run the daemon (foreground)\n"
+	    "       fnlauncher -t [-c FILE]          check the manifest and exit\n"
+	    "       fnlauncher -V | -h\n"
+	    "  -c FILE  manifest (default %s)\n"
+	    "  -s ADDR  listen on unix:/path, HOST:PORT or [V6]:PORT\n",
+	    DEFAULT_MANIFEST);
+}
+
+/* Returns -1 to go on, else an exit code. */
+static int
+parse_flags(int argc, char **argv, struct opts *o)
+{
+	int c;
+
+	o->file = DEFAULT_MANIFEST;
+	while ((c = getopt(argc, argv, "c:s:tVh")) != -1) {
+		switch (c) {
+		case 'c': o->file = optarg; break;
+		case 's': o->listen = optarg; break;
+		case 't': o->check = 1; break;
+		case 'V': printf("fnlauncher %s\n", PACKAGE_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "fnlauncher: unexpected argument: %s\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+/* -t: every problem on its own line, FILE:LINE:COL: message. */
+static int
+check_manifest(const char *file)
+{
+	struct manifest_errors errs = { 0 };
+	struct manifest *m = NULL;
+	char line[1024];
+
+	if (manifest_load(file, &m, &errs) == 0) {
+		printf("%s: configuration OK\n", file);
+		manifest_free(m);
+		return 0;
+	}
+	for (size_t i = 0; i < errs.n; i++)
+		printf("%s\n", manifest_error_format(file, &errs.v[i], line,
+		    sizeof(line)));
+	manifest_errors_clear(&errs);
+	return 1;
+}
+
+/* Functions get fds 0, 1, 2 from us: make sure those numbers are taken,
+ * so no pipe or socket of ours lands on them. */
+static void
+hold_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			int n = open("/dev/null", O_RDWR);
+			if (n >= 0 && n != fd) {
+				dup2(n, fd);
+				close(n);
+			}
+		}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct opts o = { 0 };
+	int rc = parse_flags(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
+	if (o.check)
+		return check_manifest(o.file);
+	hold_std_fds();
+	return server_run(o.file, o.listen);
+}

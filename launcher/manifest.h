@@ -1,0 +1,146 @@
+/* manifest.h — the YAML manifest as an immutable table of functions.
+ *
+ * manifest_parse() is pure: bytes in, struct manifest or a list of errors
+ * (with line:col) out. manifest_load() is the thin I/O shell around it.
+ * The contract is SPEC.md section 3. */
+#ifndef FN_MANIFEST_H
+#define FN_MANIFEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define FN_NAME_MAX 64                 /* [A-Za-z0-9][A-Za-z0-9._-]{0,63} */
+#define FN_UNLIMITED UINT64_MAX        /* "unlimited" in limits */
+#define MANIFEST_MAX_BYTES (1024 * 1024) /* larger manifests are refused */
+
+enum fn_mode { FN_MODE_CGI = 0, FN_MODE_RAW = 1 };
+
+/* Index into fn_spec.limits; order matches the manifest's "limits" keys. */
+enum fn_limit {
+	FN_LIMIT_CPU = 0, /* seconds, RLIMIT_CPU */
+	FN_LIMIT_MEMORY,  /* bytes, RLIMIT_AS */
+	FN_LIMIT_NOFILE,  /* count, RLIMIT_NOFILE */
+	FN_LIMIT_NPROC,   /* count, RLIMIT_NPROC */
+	FN_LIMIT_FSIZE,   /* bytes, RLIMIT_FSIZE */
+	FN_LIMIT_STACK,   /* bytes, RLIMIT_STACK */
+	FN_LIMIT_CORE,    /* bytes, RLIMIT_CORE */
+	FN_LIMIT_COUNT
+};
+
+enum fn_isolate { FN_ISOLATE_PID = 1u << 0, FN_ISOLATE_NET = 1u << 1 };
+
+struct fn_kv {
+	char *name;
+	char *value;
+};
+
+/* One function, fully resolved: built-in defaults < "defaults" < own keys.
+ * Every string is owned by the spec. */
+struct fn_spec {
+	char *name;      /* function name; NULL for the defaults block */
+	char *path;      /* absolute path of the executable; NULL in defaults */
+	char **args;     /* extra argv after the executable */
+	size_t nargs;
+	uint64_t timeout_ms;
+	uint64_t kill_grace_ms;
+	unsigned concurrency;
+	uint64_t max_body;        /* bytes */
+	char **methods;           /* upper-case tokens, e.g. "GET" */
+	size_t nmethods;
+	enum fn_mode mode;
+	char *content_type;
+	uint64_t limits[FN_LIMIT_COUNT]; /* FN_UNLIMITED or a value */
+	struct fn_kv *env;        /* extra environment, merged by name */
+	size_t nenv;
+	char **pass_env;
+	size_t npass_env;
+	char **pass_params;
+	size_t npass_params;
+	char *user;
+	char *group;
+	mode_t umask;
+	char *cwd;                /* NULL: the executable's folder */
+	bool allow_root;
+	bool trust_accel_headers;
+	unsigned isolate;         /* enum fn_isolate bits */
+	bool dropin;              /* true: served from functions_dir */
+};
+
+/* An allow_from entry: address and prefix length, IPv4 or IPv6. */
+struct fn_cidr {
+	int family;               /* AF_INET or AF_INET6 */
+	unsigned char addr[16];   /* network byte order; 4 bytes used for v4 */
+	unsigned prefix;          /* 0..32 or 0..128 */
+};
+
+struct manifest {
+	char *file;               /* as given to manifest_parse */
+	char *dir;                /* folder of the manifest (absolute) */
+	char *listen;             /* NULL when absent */
+	mode_t socket_mode;       /* default 0660 */
+	char *socket_owner;       /* NULL: unchanged */
+	char *socket_group;       /* NULL: unchanged */
+	struct fn_cidr *allow_from; /* default 127.0.0.0/8 and ::1/128 */
+	size_t nallow_from;
+	unsigned workers;         /* default 64 */
+	char *functions_dir;      /* absolute; NULL: drop-in disabled */
+	char *prefix;             /* starts and ends with '/'; default "/" */
+	bool admin;               /* default true */
+	uint64_t shutdown_timeout_ms; /* default 10 s */
+	char *log_invocations;    /* "stderr" (default), "off", or a path */
+	uint64_t stderr_max;      /* default 64 KiB */
+	struct fn_spec defaults;  /* built-ins merged with "defaults" */
+	struct fn_spec *functions; /* sorted by name */
+	size_t nfunctions;
+};
+
+struct manifest_error {
+	unsigned line;            /* 1-based; 0 when the error has no place */
+	unsigned col;             /* 1-based */
+	char *msg;
+};
+
+struct manifest_errors {
+	struct manifest_error *v;
+	size_t n;
+};
+
+/* Parse TEXT (LEN bytes). FILE is used for messages only; DIR is the
+ * folder relative paths (functions_dir, path) resolve against.
+ * Returns 0 and sets *OUT, or -1 and appends every problem found to ERRS
+ * (the caller frees them with manifest_errors_clear). Pure: no I/O. */
+int manifest_parse(const char *text, size_t len, const char *file,
+    const char *dir, struct manifest **out, struct manifest_errors *errs);
+
+/* Read FILE (at most MANIFEST_MAX_BYTES) and parse it. Errors about the
+ * file itself (missing, too large) are appended with line 0. */
+int manifest_load(const char *file, struct manifest **out,
+    struct manifest_errors *errs);
+
+void manifest_free(struct manifest *m);
+void manifest_errors_clear(struct manifest_errors *errs);
+
+/* Format one error as "FILE:LINE:COL: message" (or "FILE: message" for
+ * line 0) into BUF; returns BUF. */
+const char *manifest_error_format(const char *file,
+    const struct manifest_error *e, char *buf, size_t size);
+
+/* The function named NAME in the manifest, or NULL. */
+const struct fn_spec *manifest_find(const struct manifest *m,
+    const char *name);
+
+/* Deep copy of SRC into DST (used for drop-ins, which start from the
+ * defaults). Returns 0 or -1 (ENOMEM). */
+int fn_spec_copy(struct fn_spec *dst, const struct fn_spec *src);
+void fn_spec_clear(struct fn_spec *s);
+
+/* true when METHOD is one of S's methods. */
+bool fn_spec_allows(const struct fn_spec *s, const char *method);
+
+/* true when the peer address matches one entry of M's allow_from. */
+bool manifest_peer_allowed(const struct manifest *m, int family,
+    const void *addr);
+
+#endif

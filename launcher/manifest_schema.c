@@ -1,0 +1,799 @@
+/* manifest_schema.c — the manifest's schema (SPEC.md section 3) walked
+ * over a yamltree. Every problem is collected with the line:col of the
+ * offending node: the key for unknown or duplicate keys, the value for bad
+ * values. Keys are described by tables; one parser per kind of value.
+ *
+ * Ranges (chosen here, documented in the man page):
+ *   workers, concurrency 1..4096; timeout 1ms..24h; kill_grace 0..1h;
+ *   shutdown_timeout 0..24h; max_body, stderr_max 0..1G;
+ *   limits: cpu, memory, stack > 0; nofile 1..1048576 (Linux nr_open);
+ *   nproc 1..4194304 (pid_max); fsize, core any; all accept "unlimited".
+ * Sizes of lists (they are copied into every function): methods 1..64
+ * entries; args, env, pass_env, pass_params at most 256; allow_from at
+ * most 1024; at most MANIFEST_MAX_FUNCTIONS functions. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest_schema.h"
+#include "units.h"
+
+#define HOUR_MS (60ull * 60 * 1000)
+#define GIB (1024ull * 1024 * 1024)
+#define LIST_MAX 256
+#define AT(base, off) ((void *)((char *)(base) + (off)))
+
+enum kind {
+	K_DURATION,    /* uint64_t ms */
+	K_SIZE,        /* uint64_t bytes */
+	K_UINT,        /* unsigned */
+	K_MODE,        /* mode_t, octal */
+	K_BOOL,        /* bool: true or false */
+	K_STR,         /* char *, checked by f->check */
+	K_STRLIST,     /* char ** + size_t count, entries checked by f->valid */
+	K_FNMODE,      /* enum fn_mode */
+	K_ISOLATE,     /* unsigned, enum fn_isolate bits */
+	K_LIM_SECONDS, /* uint64_t: a duration stored in seconds, rounded up */
+	K_LIM_SIZE,    /* uint64_t: a size */
+	K_LIM_COUNT,   /* uint64_t: a count */
+	K_LIMITS, K_ENV, K_CIDRS, K_LOG, K_DEFAULTS, K_FUNCTIONS,
+};
+
+struct field {
+	const char *key;
+	enum kind kind;
+	size_t off;                 /* value in the base struct */
+	size_t noff;                /* count of a list */
+	uint64_t min, max;          /* value range, or list length range */
+	const char *range;          /* "between 1 and 4096", for messages */
+	const char *(*check)(const char *s);   /* K_STR: NULL or the problem */
+	bool (*valid)(const char *s);          /* K_STRLIST: entry check */
+	const char *noun;           /* K_STRLIST: what an entry is */
+};
+
+/* ---- checks of string values: NULL when fine, else what is wrong -------- */
+
+static const char *
+check_nonempty(const char *s)
+{
+	return *s == '\0' ? "must not be empty" : NULL;
+}
+
+static const char *
+check_ident(const char *s)
+{
+	if (*s == '\0')
+		return "must not be empty";
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || *s == 0x7f || *s == ':')
+			return "must be a name without spaces or ':'";
+	return NULL;
+}
+
+static const char *
+check_abs(const char *s)
+{
+	return *s != '/' ? "must be an absolute path" : NULL;
+}
+
+static const char *
+check_invocations(const char *s)
+{
+	if (strcmp(s, "stderr") == 0 || strcmp(s, "off") == 0 || *s == '/')
+		return NULL;
+	return "must be stderr, off or an absolute path";
+}
+
+/* A media type goes into a response header: printable, no CR/LF. */
+static const char *
+check_ctype(const char *s)
+{
+	const char *p;
+
+	for (p = s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			break;
+	if (*p != '\0' || strchr(s, '/') == NULL || *s == ' ' || *s == '/' ||
+	    p[-1] == ' ')
+		return "must be a media type like text/plain";
+	return NULL;
+}
+
+static const char *
+check_listen(const char *s)
+{
+	const char *err = NULL;
+
+	return units_listen(s, &err) < 0 ? err : NULL;
+}
+
+/* A prefix is compared with nginx's normalized $uri: it must be a clean
+ * absolute path, or it could never match. */
+static const char *
+check_prefix(const char *s)
+{
+	size_t len = strlen(s), i;
+
+	if (*s != '/')
+		return "must start with '/'";
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f ||
+		    s[i] == '?' || s[i] == '#')
+			return "must not contain spaces, '?' or '#'";
+	if (strstr(s, "//") != NULL || strstr(s, "/./") != NULL ||
+	    strstr(s, "/../") != NULL ||
+	    (len >= 2 && strcmp(s + len - 2, "/.") == 0) ||
+	    (len >= 3 && strcmp(s + len - 3, "/..") == 0))
+		return "must not contain \"//\", \".\" or \"..\" segments";
+	return NULL;
+}
+
+#define SF(m) offsetof(struct fn_spec, m)
+#define MF(m) offsetof(struct manifest, m)
+#define LF(i) ((size_t)(i) * sizeof(uint64_t))
+
+#define NUM(key, kind, off, lo, hi, range) \
+	{ key, kind, off, 0, lo, hi, range, NULL, NULL, NULL }
+#define STR(key, off, check) \
+	{ key, K_STR, off, 0, 0, 0, NULL, check, NULL, NULL }
+#define LIST(key, off, noff, lo, hi, valid, noun) \
+	{ key, K_STRLIST, off, noff, lo, hi, NULL, NULL, valid, noun }
+#define OTHER(key, kind, off, hi) \
+	{ key, kind, off, 0, 0, hi, NULL, NULL, NULL, NULL }
+
+/* Keys of a function; bit (1u << MSPEC_x) of mpart.set. "path" and
+ * "args" are not allowed in "defaults". */
+static const struct field spec_fields[MSPEC_COUNT] = {
+	[MSPEC_PATH] = STR("path", SF(path), check_nonempty),
+	[MSPEC_ARGS] = LIST("args", SF(args), SF(nargs), 0, LIST_MAX, NULL,
+	    NULL),
+	[MSPEC_TIMEOUT] = NUM("timeout", K_DURATION, SF(timeout_ms), 1,
+	    24 * HOUR_MS, "between 1ms and 24h"),
+	[MSPEC_KILL_GRACE] = NUM("kill_grace", K_DURATION, SF(kill_grace_ms),
+	    0, HOUR_MS, "at most 1h"),
+	[MSPEC_CONCURRENCY] = NUM("concurrency", K_UINT, SF(concurrency), 1,
+	    4096, "between 1 and 4096"),
+	[MSPEC_MAX_BODY] = NUM("max_body", K_SIZE, SF(max_body), 0, GIB,
+	    "at most 1G"),
+	[MSPEC_METHODS] = LIST("methods", SF(methods), SF(nmethods), 1, 64,
+	    units_valid_method, "method"),
+	[MSPEC_MODE] = OTHER("mode", K_FNMODE, SF(mode), 0),
+	[MSPEC_CONTENT_TYPE] = STR("content_type", SF(content_type),
+	    check_ctype),
+	[MSPEC_LIMITS] = OTHER("limits", K_LIMITS, 0, 0),
+	[MSPEC_ENV] = OTHER("env", K_ENV, 0, LIST_MAX),
+	[MSPEC_PASS_ENV] = LIST("pass_env", SF(pass_env), SF(npass_env), 0,
+	    LIST_MAX, units_valid_env_name, "environment variable name"),
+	[MSPEC_PASS_PARAMS] = LIST("pass_params", SF(pass_params),
+	    SF(npass_params), 0, LIST_MAX, units_valid_env_name,
+	    "parameter name"),
+	[MSPEC_USER] = STR("user", SF(user), check_ident),
+	[MSPEC_GROUP] = STR("group", SF(group), check_ident),
+	[MSPEC_UMASK] = OTHER("umask", K_MODE, SF(umask), 0),
+	[MSPEC_CWD] = STR("cwd", SF(cwd), check_abs),
+	[MSPEC_ALLOW_ROOT] = OTHER("allow_root", K_BOOL, SF(allow_root), 0),
+	[MSPEC_TRUST_ACCEL_HEADERS] = OTHER("trust_accel_headers", K_BOOL,
+	    SF(trust_accel_headers), 0),
+	[MSPEC_ISOLATE] = OTHER("isolate", K_ISOLATE, SF(isolate), 0),
+};
+
+/* Keys of "limits", in enum fn_limit order; base is fn_spec.limits. */
+static const struct field limit_fields[] = {
+	NUM("cpu", K_LIM_SECONDS, LF(FN_LIMIT_CPU), 1, UINT64_MAX,
+	    "more than 0"),
+	NUM("memory", K_LIM_SIZE, LF(FN_LIMIT_MEMORY), 1, UINT64_MAX,
+	    "more than 0"),
+	NUM("nofile", K_LIM_COUNT, LF(FN_LIMIT_NOFILE), 1, 1048576,
+	    "between 1 and 1048576"),
+	NUM("nproc", K_LIM_COUNT, LF(FN_LIMIT_NPROC), 1, 4194304,
+	    "between 1 and 4194304"),
+	NUM("fsize", K_LIM_SIZE, LF(FN_LIMIT_FSIZE), 0, UINT64_MAX, NULL),
+	NUM("stack", K_LIM_SIZE, LF(FN_LIMIT_STACK), 1, UINT64_MAX,
+	    "more than 0"),
+	NUM("core", K_LIM_SIZE, LF(FN_LIMIT_CORE), 0, UINT64_MAX, NULL),
+};
+
+/* Top-level keys; base is struct manifest. */
+static const struct field top_fields[] = {
+	STR("listen", MF(listen), check_listen),
+	OTHER("socket_mode", K_MODE, MF(socket_mode), 0),
+	STR("socket_owner", MF(socket_owner), check_ident),
+	STR("socket_group", MF(socket_group), check_ident),
+	OTHER("allow_from", K_CIDRS, 0, 1024),
+	NUM("workers", K_UINT, MF(workers), 1, 4096, "between 1 and 4096"),
+	STR("functions_dir", MF(functions_dir), check_nonempty),
+	STR("prefix", MF(prefix), check_prefix),
+	OTHER("admin", K_BOOL, MF(admin), 0),
+	NUM("shutdown_timeout", K_DURATION, MF(shutdown_timeout_ms), 0,
+	    24 * HOUR_MS, "at most 24h"),
+	OTHER("log", K_LOG, 0, 0),
+	OTHER("defaults", K_DEFAULTS, 0, 0),
+	OTHER("functions", K_FUNCTIONS, 0, 0),
+};
+
+static const struct field log_fields[] = {
+	STR("invocations", MF(log_invocations), check_invocations),
+	NUM("stderr_max", K_SIZE, MF(stderr_max), 0, GIB, "at most 1G"),
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+static void werr(struct mschema *w, const struct ynode *at, const char *fmt,
+    ...) __attribute__((format(printf, 3, 4)));
+
+/* Report one problem at AT's place (or without a place for NULL). After
+ * MANIFEST_MAX_ERRORS, one last line says the rest were left out. */
+static void
+werr(struct mschema *w, const struct ynode *at, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (w->nerr > MANIFEST_MAX_ERRORS)
+		return;
+	if (w->nerr++ == MANIFEST_MAX_ERRORS) {
+		(void)manifest_error_add(w->errs, 0, 0,
+		    "too many problems, not all are shown");
+		return;
+	}
+	va_start(ap, fmt);
+	/* A truncated message is still a message. */
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(void)manifest_error_add(w->errs, at ? at->line : 0, at ? at->col : 0,
+	    "%s", msg);
+}
+
+/* S shortened and made printable for a message: at most 40 bytes of it,
+ * other bytes as '?', "..." when cut. */
+static const char *
+q(char *buf, size_t size, const char *s)
+{
+	size_t i, max = size > 44 ? 40 : size - 4;
+
+	for (i = 0; s[i] != '\0' && i < max; i++)
+		buf[i] = (s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"') ?
+		    s[i] : '?';
+	if (s[i] != '\0') {
+		memcpy(buf + i, "...", 3);
+		i += 3;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+/* ---- getters: the node as the wanted type, or a problem ---------------- */
+
+/* The text of V when it is a non-null scalar without NUL bytes; else
+ * report that KEY must be WHAT and return NULL. */
+static const char *
+scalar(struct mschema *w, const struct ynode *v, const char *key,
+    const char *what)
+{
+	if (v->kind != YNODE_SCALAR || ynode_is_null(v)) {
+		werr(w, v, "\"%s\" must be %s", key, what);
+		return NULL;
+	}
+	if (strlen(v->text) != v->len) {
+		werr(w, v, "\"%s\" must not contain NUL bytes", key);
+		return NULL;
+	}
+	return v->text;
+}
+
+/* true when V is a mapping to walk; an empty value counts as {}. */
+static bool
+as_map(struct mschema *w, const struct ynode *v, const char *key)
+{
+	if (v->kind == YNODE_MAP)
+		return true;
+	if (!ynode_is_null(v))
+		werr(w, v, "\"%s\" must be a mapping", key);
+	return false;
+}
+
+/* true when V is a sequence of MIN..MAX entries, else reports. */
+static bool
+as_list(struct mschema *w, const struct ynode *v, const char *key,
+    uint64_t min, uint64_t max)
+{
+	if (v->kind != YNODE_SEQ) {
+		werr(w, v, "\"%s\" must be a list", key);
+		return false;
+	}
+	if (v->nkids < min) {
+		werr(w, v, "\"%s\" must not be empty", key);
+		return false;
+	}
+	if (v->nkids > max) {
+		werr(w, v, "\"%s\" must have at most %llu entries", key,
+		    (unsigned long long)max);
+		return false;
+	}
+	return true;
+}
+
+static bool
+oom(struct mschema *w, const void *p)
+{
+	if (p == NULL)
+		werr(w, NULL, "out of memory");
+	return p == NULL;
+}
+
+/* ---- values ------------------------------------------------------------ */
+
+static const char *const number_what[] = {
+	[K_DURATION] = "a duration", [K_SIZE] = "a size", [K_UINT] = "a number",
+	[K_LIM_SECONDS] = "a duration or unlimited",
+	[K_LIM_SIZE] = "a size or unlimited",
+	[K_LIM_COUNT] = "a number or unlimited",
+};
+
+/* Durations, sizes and counts: parse, check F's range, store. */
+static void
+parse_number(struct mschema *w, const struct field *f, const struct ynode *v,
+    void *base)
+{
+	bool limit = f->kind == K_LIM_SECONDS || f->kind == K_LIM_SIZE ||
+	    f->kind == K_LIM_COUNT;
+	const char *s, *err = NULL;
+	uint64_t n = 0;
+
+	if ((s = scalar(w, v, f->key, number_what[f->kind])) == NULL)
+		return;
+	if (limit && strcmp(s, "unlimited") == 0) {
+		*(uint64_t *)AT(base, f->off) = FN_UNLIMITED;
+		return;
+	}
+	if (f->kind == K_DURATION || f->kind == K_LIM_SECONDS) {
+		if (units_duration_ms(s, &n, &err) == 0 &&
+		    f->kind == K_LIM_SECONDS)
+			n = n / 1000 + (n % 1000 != 0); /* RLIMIT_CPU: s */
+	} else if (f->kind == K_SIZE || f->kind == K_LIM_SIZE) {
+		(void)units_size(s, &n, &err);
+	} else if (units_uint(s, 0, UINT64_MAX, &n, &err) < 0) {
+		werr(w, v, "\"%s\" must be %s", f->key,
+		    strcmp(err, "number out of range") == 0 ? f->range :
+		    number_what[f->kind]);
+		return;
+	}
+	if (err != NULL) {
+		werr(w, v, "\"%s\": %s", f->key, err);
+		return;
+	}
+	if (n < f->min || n > f->max) {
+		werr(w, v, "\"%s\" must be %s", f->key, f->range);
+		return;
+	}
+	if (f->kind == K_UINT)
+		*(unsigned *)AT(base, f->off) = (unsigned)n;
+	else
+		*(uint64_t *)AT(base, f->off) = n;
+}
+
+/* The text of scalar V, or "" for anything else (matches no keyword). */
+static const char *
+plain_text(const struct ynode *v)
+{
+	if (v->kind != YNODE_SCALAR || strlen(v->text) != v->len)
+		return "";
+	return v->text;
+}
+
+/* socket_mode, umask, admin, allow_root, trust_accel_headers, mode. */
+static void
+parse_small(struct mschema *w, const struct field *f, const struct ynode *v,
+    void *base)
+{
+	const char *s, *err;
+	mode_t mode;
+
+	switch (f->kind) {
+	case K_MODE:
+		if ((s = scalar(w, v, f->key, "an octal mode")) == NULL)
+			return;
+		if (units_mode(s, &mode, &err) < 0)
+			werr(w, v, "\"%s\": %s", f->key, err);
+		else
+			*(mode_t *)AT(base, f->off) = mode;
+		return;
+	case K_BOOL:
+		s = plain_text(v);
+		if (strcmp(s, "true") == 0 || strcmp(s, "false") == 0)
+			*(bool *)AT(base, f->off) = s[0] == 't';
+		else
+			werr(w, v, "\"%s\" must be true or false", f->key);
+		return;
+	default: /* K_FNMODE */
+		s = plain_text(v);
+		if (strcmp(s, "cgi") == 0 || strcmp(s, "raw") == 0)
+			*(enum fn_mode *)AT(base, f->off) = s[0] == 'c' ?
+			    FN_MODE_CGI : FN_MODE_RAW;
+		else
+			werr(w, v, "\"%s\" must be cgi or raw", f->key);
+		return;
+	}
+}
+
+static void
+parse_str(struct mschema *w, const struct field *f, const struct ynode *v,
+    void *base)
+{
+	const char *s, *why;
+	char **dst = AT(base, f->off), *copy;
+
+	if ((s = scalar(w, v, f->key, "a string")) == NULL)
+		return;
+	if ((why = f->check(s)) != NULL) {
+		werr(w, v, "\"%s\" %s", f->key, why);
+		return;
+	}
+	if (oom(w, copy = strdup(s)))
+		return;
+	free(*dst);
+	*dst = copy;
+}
+
+/* Entry I of list V: a non-null scalar without NUL bytes, or NULL. */
+static const char *
+entry(struct mschema *w, const struct ynode *v, size_t i, const char *key)
+{
+	const struct ynode *e = v->kids[i];
+
+	if (e->kind != YNODE_SCALAR || ynode_is_null(e) ||
+	    strlen(e->text) != e->len) {
+		werr(w, e, "\"%s\" entries must be strings", key);
+		return NULL;
+	}
+	return e->text;
+}
+
+/* An entry of a checked list already seen before index I? */
+static bool
+seen_before(const struct ynode *v, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++)
+		if (v->kids[j]->kind == YNODE_SCALAR &&
+		    strcmp(v->kids[j]->text, v->kids[i]->text) == 0)
+			return true;
+	return false;
+}
+
+static void
+parse_strlist(struct mschema *w, const struct field *f, const struct ynode *v,
+    void *base)
+{
+	char qb[48], **list;
+	const char *s;
+	size_t i, n = 0, bad = 0;
+
+	if (!as_list(w, v, f->key, f->min, f->max))
+		return;
+	if (oom(w, list = calloc(v->nkids + 1, sizeof(*list))))
+		return;
+	for (i = 0; i < v->nkids; i++) {
+		if ((s = entry(w, v, i, f->key)) == NULL) {
+			bad++;
+		} else if (f->valid != NULL && !f->valid(s)) {
+			werr(w, v->kids[i], "invalid %s \"%s\"", f->noun,
+			    q(qb, sizeof(qb), s));
+			bad++;
+		} else if (f->valid != NULL && seen_before(v, i)) {
+			werr(w, v->kids[i], "duplicate %s \"%s\"", f->noun,
+			    q(qb, sizeof(qb), s));
+			bad++;
+		} else if (oom(w, list[n] = strdup(s))) {
+			bad++;
+		} else {
+			n++;
+		}
+	}
+	if (bad > 0) {
+		manifest_strv_free(list, n);
+		return;
+	}
+	manifest_strv_free(*(char ***)AT(base, f->off),
+	    *(size_t *)AT(base, f->noff));
+	*(char ***)AT(base, f->off) = list;
+	*(size_t *)AT(base, f->noff) = n;
+}
+
+static void
+parse_isolate(struct mschema *w, const struct field *f, const struct ynode *v,
+    void *base)
+{
+	unsigned bits = 0;
+	const char *s;
+	char qb[48];
+	size_t i;
+
+	if (!as_list(w, v, f->key, 0, 8))
+		return;
+	for (i = 0; i < v->nkids; i++) {
+		if ((s = entry(w, v, i, f->key)) == NULL)
+			continue;
+		if (strcmp(s, "pid") == 0)
+			bits |= FN_ISOLATE_PID;
+		else if (strcmp(s, "net") == 0)
+			bits |= FN_ISOLATE_NET;
+		else
+			werr(w, v->kids[i], "unknown isolate entry \"%s\" "
+			    "(use pid or net)", q(qb, sizeof(qb), s));
+	}
+	*(unsigned *)AT(base, f->off) = bits;
+}
+
+static void
+parse_cidrs(struct mschema *w, const struct field *f, const struct ynode *v)
+{
+	struct fn_cidr *c;
+	const char *s, *err;
+	char qb[48];
+	size_t i, bad = 0;
+
+	if (!as_list(w, v, f->key, f->min, f->max))
+		return;
+	if (oom(w, c = calloc(v->nkids + 1, sizeof(*c))))
+		return;
+	for (i = 0; i < v->nkids; i++) {
+		if ((s = entry(w, v, i, f->key)) == NULL) {
+			bad++;
+		} else if (units_cidr(s, &c[i].family, c[i].addr,
+		    &c[i].prefix, &err) < 0) {
+			werr(w, v->kids[i], "invalid address \"%s\" in "
+			    "\"%s\": %s", q(qb, sizeof(qb), s), f->key, err);
+			bad++;
+		}
+	}
+	if (bad > 0) {
+		free(c);
+		return;
+	}
+	free(w->m->allow_from);
+	w->m->allow_from = c;
+	w->m->nallow_from = v->nkids;
+}
+
+/* ---- mappings ---------------------------------------------------------- */
+
+/* A usable key: a scalar without NUL bytes. */
+static bool
+key_ok(struct mschema *w, const struct ynode *k)
+{
+	if (k->kind == YNODE_SCALAR && strlen(k->text) == k->len)
+		return true;
+	werr(w, k, "keys must be strings");
+	return false;
+}
+
+/* Report every repeated key of MAP (at the later one) as "duplicate NOUN". */
+static void
+report_dup_keys(struct mschema *w, const struct ynode *map, const char *noun)
+{
+	const struct ynode **dups;
+	char qb[48];
+	ssize_t i, n;
+
+	if (map->nkids < 4 || oom(w, dups = calloc(map->nkids / 2,
+	    sizeof(*dups))))
+		return;
+	if ((n = ytree_dup_keys(map, dups)) < 0)
+		werr(w, NULL, "out of memory");
+	for (i = 0; i < n; i++)
+		werr(w, dups[i], "duplicate %s \"%s\"", noun,
+		    q(qb, sizeof(qb), dups[i]->text));
+	free(dups);
+}
+
+static void parse_field(struct mschema *w, const struct field *f,
+    const struct ynode *v, void *base, const char *ctx);
+
+/* Walk MAP against the N FIELDS, storing into BASE. CTX names the mapping
+ * in messages (NULL: the top level); SEEN collects the keys given. */
+static void
+walk_fields(struct mschema *w, const struct ynode *map,
+    const struct field *fields, size_t n, void *base, const char *ctx,
+    uint32_t *seen)
+{
+	const struct ynode *k;
+	char qb[48];
+	size_t i, j;
+
+	for (i = 0; i + 1 < map->nkids; i += 2) {
+		if (!key_ok(w, k = map->kids[i]))
+			continue;
+		for (j = 0; j < n && strcmp(fields[j].key, k->text) != 0; j++)
+			;
+		if (j == n || (w->in_defaults && fields == spec_fields &&
+		    (j == MSPEC_PATH || j == MSPEC_ARGS))) {
+			werr(w, k, "unknown key \"%s\" %s%s",
+			    q(qb, sizeof(qb), k->text),
+			    ctx ? "in " : "at top level", ctx ? ctx : "");
+			continue;
+		}
+		if (*seen & (1u << j)) {
+			werr(w, k, "duplicate key \"%s\"", fields[j].key);
+			continue;
+		}
+		*seen |= 1u << j;
+		parse_field(w, &fields[j], map->kids[i + 1], base, ctx);
+	}
+}
+
+static void
+parse_env(struct mschema *w, const struct field *f, const struct ynode *v)
+{
+	struct fn_kv *kv;
+	const struct ynode *k, *val;
+	char qb[48];
+	size_t i, n = 0, bad = 0;
+
+	if (!as_map(w, v, f->key))
+		return;
+	if (v->nkids / 2 > f->max) {
+		werr(w, v, "\"%s\" must have at most %llu entries", f->key,
+		    (unsigned long long)f->max);
+		return;
+	}
+	report_dup_keys(w, v, "key");
+	if (oom(w, kv = calloc(v->nkids / 2 + 1, sizeof(*kv))))
+		return;
+	for (i = 0; i + 1 < v->nkids; i += 2) {
+		if (!key_ok(w, k = v->kids[i])) {
+			bad++;
+		} else if (!units_valid_env_name(k->text)) {
+			werr(w, k, "invalid environment variable name \"%s\"",
+			    q(qb, sizeof(qb), k->text));
+			bad++;
+		} else if ((val = v->kids[i + 1])->kind != YNODE_SCALAR ||
+		    ynode_is_null(val) || strlen(val->text) != val->len) {
+			werr(w, val, "env \"%s\" must be a string", k->text);
+			bad++;
+		} else if (oom(w, kv[n].name = strdup(k->text)) ||
+		    oom(w, kv[n].value = strdup(val->text))) {
+			free(kv[n].name);
+			kv[n].name = NULL;
+			bad++;
+		} else {
+			n++;
+		}
+	}
+	if (bad > 0) {
+		manifest_env_free(kv, n);
+		return;
+	}
+	manifest_env_free(w->cur->s.env, w->cur->s.nenv);
+	w->cur->s.env = kv;
+	w->cur->s.nenv = n;
+}
+
+/* The body of function KEY: VALUE, or a problem. */
+static void
+parse_function(struct mschema *w, const struct ynode *key,
+    const struct ynode *value)
+{
+	struct mpart *p = &w->fns[w->nfns];
+	char qb[48], ctx[80];
+
+	if (!units_valid_name(key->text)) {
+		werr(w, key, "invalid function name \"%s\"",
+		    q(qb, sizeof(qb), key->text));
+		return;
+	}
+	if (value->kind != YNODE_MAP && !ynode_is_null(value)) {
+		werr(w, value, "function \"%s\" must be a mapping", key->text);
+		return;
+	}
+	if (oom(w, p->s.name = strdup(key->text)))
+		return;
+	w->nfns++;
+	p->line = key->line;
+	p->col = key->col;
+	/* Names are at most 64 bytes: ctx cannot be cut. */
+	(void)snprintf(ctx, sizeof(ctx), "functions.%s", key->text);
+	w->cur = p;
+	if (value->kind == YNODE_MAP)
+		walk_fields(w, value, spec_fields, NELEM(spec_fields), &p->s,
+		    ctx, &p->set);
+	if (!(p->set & (1u << MSPEC_PATH)))
+		werr(w, key, "function \"%s\" has no \"path\"", key->text);
+}
+
+static void
+parse_functions(struct mschema *w, const struct ynode *v)
+{
+	size_t i;
+
+	if (!as_map(w, v, "functions"))
+		return;
+	if (v->nkids / 2 > MANIFEST_MAX_FUNCTIONS) {
+		werr(w, v, "\"functions\" must have at most %d entries",
+		    MANIFEST_MAX_FUNCTIONS);
+		return;
+	}
+	report_dup_keys(w, v, "function");
+	if (oom(w, w->fns = calloc(v->nkids / 2 + 1, sizeof(*w->fns))))
+		return;
+	for (i = 0; i + 1 < v->nkids; i += 2)
+		if (key_ok(w, v->kids[i]))
+			parse_function(w, v->kids[i], v->kids[i + 1]);
+}
+
+static void
+parse_field(struct mschema *w, const struct field *f, const struct ynode *v,
+    void *base, const char *ctx)
+{
+	uint32_t seen = 0;
+	char sub[96];
+
+	switch (f->kind) {
+	case K_DURATION: case K_SIZE: case K_UINT:
+	case K_LIM_SECONDS: case K_LIM_SIZE: case K_LIM_COUNT:
+		parse_number(w, f, v, base);
+		break;
+	case K_MODE: case K_BOOL: case K_FNMODE:
+		parse_small(w, f, v, base);
+		break;
+	case K_STR:
+		parse_str(w, f, v, base);
+		break;
+	case K_STRLIST:
+		parse_strlist(w, f, v, base);
+		break;
+	case K_ISOLATE:
+		parse_isolate(w, f, v, base);
+		break;
+	case K_CIDRS:
+		parse_cidrs(w, f, v);
+		break;
+	case K_ENV:
+		parse_env(w, f, v);
+		break;
+	case K_LIMITS:
+		/* ctx is at most "functions." and a 64-byte name: fits. */
+		(void)snprintf(sub, sizeof(sub), "%s.limits", ctx);
+		if (as_map(w, v, f->key))
+			walk_fields(w, v, limit_fields, NELEM(limit_fields),
+			    w->cur->s.limits, sub, &w->cur->limits_set);
+		break;
+	case K_LOG:
+		if (as_map(w, v, f->key))
+			walk_fields(w, v, log_fields, NELEM(log_fields), w->m,
+			    "log", &seen);
+		break;
+	case K_DEFAULTS:
+		w->cur = &w->defaults;
+		w->in_defaults = true;
+		if (as_map(w, v, f->key))
+			walk_fields(w, v, spec_fields, NELEM(spec_fields),
+			    &w->defaults.s, "defaults", &w->defaults.set);
+		w->in_defaults = false;
+		break;
+	case K_FUNCTIONS:
+		parse_functions(w, v);
+		break;
+	}
+}
+
+size_t
+manifest_schema_walk(struct mschema *w, const struct ynode *root)
+{
+	uint32_t seen = 0;
+
+	if (root == NULL || ynode_is_null(root))
+		return w->nerr;     /* an empty manifest: no functions */
+	if (root->kind != YNODE_MAP) {
+		werr(w, root, "the top level must be a mapping");
+		return w->nerr;
+	}
+	walk_fields(w, root, top_fields, NELEM(top_fields), w->m, NULL, &seen);
+	return w->nerr;
+}

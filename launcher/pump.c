@@ -1,0 +1,720 @@
+/* pump.c — the I/O loop of one invocation.
+ *
+ * One poll(2) loop services, all at once and under one deadline: the
+ * request body (libfcgi's buffer -> child stdin), the response (child
+ * stdout -> nginx, flushed per chunk), the child's stderr (-> log), the
+ * child's exit (pidfd), the client going away, and daemon shutdown.
+ * Serving stdin and stdout together is what keeps a large echo from
+ * deadlocking (fcgiwrap writes the whole body first and hangs). */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "bodyq.h"
+#include "cgiresp.h"
+#include "fcgibuf.h"
+#include "fnlog.h"
+#include "pump.h"
+#include "reply.h"
+#include "spawnproc.h"
+
+#define PUMP_BUF (64 * 1024)
+#define EXIT_DRAIN_US 200000     /* after exit: wait this long for stdout EOF */
+#define STDERR_LINE 1024
+#define BODY_MEM (64 * 1024)     /* request body kept in memory, then spooled */
+
+struct pump {
+	struct invocation *inv;
+	FCGX_Stream *in, *out;
+	int ipc;
+	int in_fd, out_fd, err_fd, pidfd;
+	pid_t pid;
+	bool exited, in_eof, out_eof, resp_done, headers_sent, aborted;
+	bool timed_out, term_sent, group_killed, wrote_any, woken;
+	uint64_t deadline, kill_at, drain_until; /* monotonic us; 0: unset */
+	struct cgiresp *cgi;
+	struct bodyq *bq;         /* body from nginx, not yet in the child */
+	uint64_t stderr_kept, stderr_dropped;
+	size_t errlen;
+	size_t held;              /* stdout bytes in buf, not yet sent */
+	char errline[STDERR_LINE];
+	char buf[PUMP_BUF];
+};
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t
+pump_elapsed_us(const struct timespec *start)
+{
+	uint64_t s = (uint64_t)start->tv_sec * 1000000u +
+	    (uint64_t)start->tv_nsec / 1000u;
+	return now_us() - s;
+}
+
+static void
+close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* Signal the invocation's process group. Only while the leader is not
+ * reaped: its pid (and so the group id) cannot be reused before that. */
+static void
+kill_group(struct pump *p, int sig)
+{
+	if (p->pid > 0 && !p->exited)
+		(void)kill(-p->pid, sig);
+	if (sig == SIGKILL)
+		p->group_killed = true;
+}
+
+/* Bytes libfcgi has buffered of the current stdin record. */
+static size_t
+in_pending(const struct pump *p)
+{
+	return (size_t)(p->in->stop - p->in->rdNext);
+}
+
+/* Complete the FastCGI response: closing both writers sends
+ * FCGI_END_REQUEST, so nginx answers the client now. */
+static void
+end_response(struct pump *p)
+{
+	FCGX_FClose(p->inv->req->err);
+	if (FCGX_FClose(p->inv->req->out) < 0)
+		p->inv->keep_conn_ok = false;
+	p->resp_done = true;
+}
+
+/* An error answer if nothing has gone out yet; otherwise cut the
+ * response short so nginx (and the client) see it is incomplete. */
+static void
+fail(struct pump *p, int status, const char *code, const char *msg)
+{
+	struct invocation *inv = p->inv;
+
+	if (p->resp_done)
+		return;
+	if (!p->headers_sent) {
+		inv->status = status;
+		inv->bytes_out += reply_error(inv->req, status, code, msg,
+		    inv->fn->name, inv->request_id, NULL);
+		p->headers_sent = true;
+		end_response(p);
+	} else {
+		fnlog(FNLOG_WARN, "function=%s request_id=%s: response cut short: %s",
+		    inv->fn->name, inv->request_id, msg);
+		shutdown(p->ipc, SHUT_RDWR);
+		inv->keep_conn_ok = false;
+	}
+	p->resp_done = true;
+}
+
+/* The client (or nginx) went away: tear the invocation down at once. */
+static void
+abort_client(struct pump *p)
+{
+	if (!p->aborted)
+		fnlog(FNLOG_INFO, "function=%s request_id=%s: client went away",
+		    p->inv->fn->name, p->inv->request_id);
+	p->aborted = true;
+	p->resp_done = true;
+	p->inv->keep_conn_ok = false;
+	p->inv->outcome = "client_abort";
+	kill_group(p, SIGKILL);
+}
+
+/* Body bytes to nginx; false when the connection is gone. */
+static bool
+send_out(struct pump *p, const char *data, size_t len)
+{
+	if (len > 0 && FCGX_PutStr(data, (int)len, p->out) < 0)
+		goto gone;
+	if (FCGX_FFlush(p->out) < 0)
+		goto gone;
+	p->inv->bytes_out += len;
+	return true;
+gone:
+	abort_client(p);
+	return false;
+}
+
+static bool
+accel_header(const char *name)
+{
+	return strncasecmp(name, "X-Accel-", 8) == 0;
+}
+
+/* Write the CGI header block nginx will parse (FastCGI responder). */
+static bool
+emit_cgi_headers(struct pump *p)
+{
+	const struct fn_spec *fn = p->inv->fn;
+	const char *reason;
+	int status = cgiresp_status(p->cgi, &reason);
+	bool trust = fn->trust_accel_headers;
+
+	if (status != 0)
+		FCGX_FPrintF(p->out, "Status: %d %s\r\n", status,
+		    *reason ? reason : reply_reason(status));
+	for (size_t i = 0; i < cgiresp_count(p->cgi); i++) {
+		const struct cgiresp_header *h = cgiresp_get(p->cgi, i);
+		if ((!trust && accel_header(h->name)) ||
+		    strcasecmp(h->name, "X-Request-Id") == 0)
+			continue;
+		FCGX_FPrintF(p->out, "%s: %s\r\n", h->name, h->value);
+	}
+	if (cgiresp_find(p->cgi, "Content-Type") == NULL)
+		FCGX_FPrintF(p->out, "Content-Type: %s\r\n", fn->content_type);
+	FCGX_FPrintF(p->out, "X-Request-Id: %s\r\n\r\n", p->inv->request_id);
+	if (status == 0)
+		status = cgiresp_find(p->cgi, "Location") != NULL ? 302 : 200;
+	p->inv->status = status;
+	p->headers_sent = true;
+	return send_out(p, NULL, 0);
+}
+
+static bool
+emit_raw_headers(struct pump *p)
+{
+	FCGX_FPrintF(p->out, "Status: 200 OK\r\nContent-Type: %s\r\n"
+	    "X-Request-Id: %s\r\n\r\n", p->inv->fn->content_type,
+	    p->inv->request_id);
+	p->inv->status = 200;
+	p->headers_sent = true;
+	return send_out(p, NULL, 0);
+}
+
+/* Handle LEN bytes the function wrote to stdout. */
+static void
+on_stdout(struct pump *p, const char *data, size_t len)
+{
+	size_t used = 0;
+
+	p->wrote_any = true;
+	if (p->resp_done)
+		return;                 /* answered already (timeout, error) */
+	if (p->inv->fn->mode == FN_MODE_RAW) {
+		if (!p->headers_sent && !emit_raw_headers(p))
+			return;
+		send_out(p, data, len);
+		return;
+	}
+	if (!p->headers_sent) {
+		switch (cgiresp_feed(p->cgi, data, len, &used)) {
+		case CGIRESP_MORE:
+			return;
+		case CGIRESP_ERROR:
+			fnlog(FNLOG_WARN, "function=%s request_id=%s: bad response: %s",
+			    p->inv->fn->name, p->inv->request_id,
+			    cgiresp_error(p->cgi));
+			fail(p, 502, "bad_response", cgiresp_error(p->cgi));
+			p->inv->outcome = "error";
+			kill_group(p, SIGKILL);
+			return;
+		case CGIRESP_DONE:
+			if (!emit_cgi_headers(p))
+				return;
+			break;
+		}
+	}
+	send_out(p, data + used, len - used);
+}
+
+/* End of the function's stdout: complete the response. */
+static void
+on_stdout_eof(struct pump *p)
+{
+	if (p->resp_done || !p->headers_sent)
+		return;   /* no header block yet: decided once the exit is known */
+	/* nginx answers the client now, while we wait for the process. */
+	end_response(p);
+}
+
+/* The answer when stdout ended without a complete header block (or raw
+ * output), known only once the process has exited. */
+static void
+answer_after_exit(struct pump *p)
+{
+	struct invocation *inv = p->inv;
+	char msg[160];
+
+	if (p->resp_done)
+		return;
+	if (p->headers_sent) {
+		end_response(p);        /* the function exited: that is all */
+		return;
+	}
+	cgiresp_eof(p->cgi);
+	if (inv->signal > 0) {
+		snprintf(msg, sizeof(msg), "function killed by signal %d (%s)",
+		    inv->signal, strsignal(inv->signal));
+		inv->outcome = "crashed";
+		fail(p, 502, "crashed", msg);
+	} else if (inv->fn->mode == FN_MODE_RAW && inv->exit_code == 0) {
+		if (emit_raw_headers(p))
+			end_response(p);
+	} else if (inv->fn->mode == FN_MODE_RAW) {
+		snprintf(msg, sizeof(msg), "function exited with code %d and no output",
+		    inv->exit_code);
+		inv->outcome = "error";
+		fail(p, 502, "bad_response", msg);
+	} else {
+		snprintf(msg, sizeof(msg), "%s (exit code %d)",
+		    cgiresp_error(p->cgi) ? cgiresp_error(p->cgi)
+		    : "end of output before the blank line", inv->exit_code);
+		fnlog(FNLOG_WARN, "function=%s request_id=%s: bad response: %s",
+		    inv->fn->name, inv->request_id, msg);
+		inv->outcome = "error";
+		fail(p, 502, "bad_response", msg);
+	}
+}
+
+static void
+log_stderr_line(struct pump *p, const char *line, size_t len)
+{
+	uint64_t max = p->inv->m->stderr_max;
+
+	if (p->stderr_kept + len > max) {
+		p->stderr_dropped += len;
+		return;
+	}
+	p->stderr_kept += len;
+	fnlog_fn_stderr(p->inv->fn->name, p->inv->request_id, line, len);
+}
+
+static void
+on_stderr(struct pump *p, const char *data, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (data[i] == '\n' || p->errlen == sizeof(p->errline)) {
+			log_stderr_line(p, p->errline, p->errlen);
+			p->errlen = 0;
+			if (data[i] == '\n')
+				continue;
+		}
+		p->errline[p->errlen++] = data[i];
+	}
+}
+
+/* Read what is there on FD; returns bytes, 0 at EOF, -1 when it would
+ * block (or failed: treated as EOF by the caller via *EOFP). */
+static ssize_t
+drain_read(int fd, char *buf, size_t size, bool *eofp)
+{
+	ssize_t n = read(fd, buf, size);
+
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+		*eofp = true;
+	return n;
+}
+
+/* The response may go to nginx only once the whole request body has
+ * come in (see bodyq.h): until then stdout is held in buf. */
+static bool
+gate_open(const struct pump *p)
+{
+	return p->in_eof || p->resp_done;
+}
+
+/* Send what is held once the gate is open; then the EOF, if it came. */
+static void
+flush_held(struct pump *p, bool force)
+{
+	if (!force && !gate_open(p))
+		return;
+	if (p->held > 0) {
+		size_t n = p->held;
+		p->held = 0;
+		on_stdout(p, p->buf, n);
+	}
+	if (p->out_eof && !p->resp_done)
+		on_stdout_eof(p);
+}
+
+static void
+do_stdout(struct pump *p)
+{
+	bool eof = false;
+	ssize_t n = drain_read(p->out_fd, p->buf + p->held,
+	    sizeof(p->buf) - p->held, &eof);
+
+	if (n > 0)
+		p->held += (size_t)n;
+	else if (eof) {
+		p->out_eof = true;
+		close_fd(&p->out_fd);
+	}
+	flush_held(p, false);
+}
+
+static void
+do_stderr(struct pump *p)
+{
+	char tmp[4096];
+	bool eof = false;
+	ssize_t n = drain_read(p->err_fd, tmp, sizeof(tmp), &eof);
+
+	if (n > 0)
+		on_stderr(p, tmp, (size_t)n);
+	else if (eof) {
+		if (p->errlen > 0)
+			log_stderr_line(p, p->errline, p->errlen);
+		p->errlen = 0;
+		close_fd(&p->err_fd);
+	}
+}
+
+/* Request body: refill libfcgi's buffer from nginx. */
+static void
+do_body_read(struct pump *p)
+{
+	struct invocation *inv = p->inv;
+
+	p->in->fillBuffProc(p->in);
+	p->in->stopUnget = p->in->rdNext;
+	if (FCGX_GetError(p->in) != 0) {
+		abort_client(p);
+		return;
+	}
+	size_t n = in_pending(p);
+	inv->bytes_in += n;
+	if (inv->bytes_in > inv->fn->max_body) {
+		inv->outcome = "rejected";
+		fail(p, 413, "body_too_large", "request body larger than max_body");
+		inv->keep_conn_ok = false;
+		kill_group(p, SIGKILL);
+		p->in_eof = true;
+		close_fd(&p->in_fd);
+		return;
+	}
+	if (p->in_fd >= 0 && n > 0) {
+		const char *at = (const char *)p->in->rdNext;
+		ssize_t w = 0;
+		/* Straight into the pipe when nothing is queued before. */
+		if (bodyq_len(p->bq) == 0) {
+			w = write(p->in_fd, at, n);
+			if (w < 0)
+				w = 0;
+		}
+		if ((size_t)w < n && bodyq_push(p->bq, at + w, n - (size_t)w) < 0) {
+			fnlog(FNLOG_ERROR, "function=%s request_id=%s: cannot spool the request body: %s",
+			    inv->fn->name, inv->request_id, strerror(errno));
+			inv->outcome = "error";
+			fail(p, 500, "spawn_failed", "cannot spool the request body");
+			kill_group(p, SIGKILL);
+		}
+	}
+	/* Consumed (or, once the function closed stdin, dropped). */
+	p->in->rdNext = p->in->stop;
+	if (p->in->isClosed)
+		p->in_eof = true;
+}
+
+/* Request body: queued bytes into the child's stdin. EPIPE means the
+ * function closed its stdin: the rest of the body is dropped. */
+static void
+do_body_write(struct pump *p)
+{
+	if (bodyq_write(p->bq, p->in_fd) < 0) {
+		close_fd(&p->in_fd);
+		bodyq_free(p->bq);
+		p->bq = bodyq_new(BODY_MEM);
+	}
+}
+
+static void
+do_exit(struct pump *p)
+{
+	struct invocation *inv = p->inv;
+	int status;
+
+	/* Nothing the invocation started outlives its main process; the
+	 * zombie still holds the group id, so kill before reaping. */
+	kill_group(p, SIGKILL);
+	if (wait4(p->pid, &status, WNOHANG, &inv->ru) <= 0)
+		return;
+	p->exited = true;
+	close_fd(&p->pidfd);
+	if (WIFEXITED(status))
+		inv->exit_code = WEXITSTATUS(status);
+	else if (WIFSIGNALED(status))
+		inv->signal = WTERMSIG(status);
+	p->drain_until = now_us() + EXIT_DRAIN_US;
+}
+
+static void
+on_deadline(struct pump *p, uint64_t now)
+{
+	struct invocation *inv = p->inv;
+
+	if (!p->timed_out && p->deadline && now >= p->deadline) {
+		p->timed_out = true;
+		inv->outcome = "timeout";
+		fnlog(FNLOG_WARN, "function=%s request_id=%s: timeout after %llu ms",
+		    inv->fn->name, inv->request_id,
+		    (unsigned long long)inv->fn->timeout_ms);
+		fail(p, 504, "timeout", "function did not answer in time");
+		kill_group(p, SIGTERM);
+		p->term_sent = true;
+		p->kill_at = now + inv->fn->kill_grace_ms * 1000u;
+	}
+	if (p->kill_at && now >= p->kill_at && !p->group_killed) {
+		kill_group(p, SIGKILL);
+	}
+}
+
+/* One round of poll. Returns false when the invocation is over. */
+static bool
+pump_round(struct pump *p)
+{
+	struct pollfd pfd[6];
+	int idx[6] = { -1, -1, -1, -1, -1, -1 };
+	enum { I_IN, I_IPC, I_OUT, I_ERR, I_PID, I_WAKE };
+	nfds_t n = 0;
+	uint64_t now = now_us(), next = UINT64_MAX;
+	bool want_body = !p->in_eof && !p->resp_done;
+
+	/* Body bytes libfcgi already holds never make the socket readable. */
+	if (want_body && in_pending(p) == 0 &&
+	    fcgibuf_unread(p->in, p->inv->req) != 0) {
+		do_body_read(p);
+		want_body = !p->in_eof && !p->resp_done;
+	}
+
+#define ADD(slot, f, ev) do { idx[slot] = (int)n; pfd[n].fd = (f); \
+	pfd[n].events = (short)(ev); pfd[n].revents = 0; n++; } while (0)
+	if (p->in_fd >= 0 && bodyq_len(p->bq) > 0)
+		ADD(I_IN, p->in_fd, POLLOUT);
+	if (!p->resp_done)
+		ADD(I_IPC, p->ipc, (want_body ? POLLIN : 0) | POLLRDHUP);
+	if (p->out_fd >= 0 && (gate_open(p) || p->held < sizeof(p->buf)))
+		ADD(I_OUT, p->out_fd, POLLIN);
+	if (p->err_fd >= 0)
+		ADD(I_ERR, p->err_fd, POLLIN);
+	if (!p->exited)
+		ADD(I_PID, p->pidfd, POLLIN);
+	if (!p->woken)
+		ADD(I_WAKE, p->inv->wake_fd, POLLIN);
+#undef ADD
+	if (!p->timed_out)
+		next = p->deadline;
+	if (p->kill_at && !p->group_killed && p->kill_at < next)
+		next = p->kill_at;
+	if (p->drain_until && p->drain_until < next)
+		next = p->drain_until;
+	int timeout = next == UINT64_MAX ? -1
+	    : next <= now ? 0 : (int)((next - now + 999) / 1000);
+	if (poll(pfd, n, timeout) < 0 && errno != EINTR)
+		return false;
+#define READY(slot) (idx[slot] >= 0 && pfd[idx[slot]].revents != 0)
+	if (READY(I_WAKE)) {
+		p->woken = true;
+		fail(p, 503, "draining", "fnlauncher is shutting down");
+		p->inv->outcome = "error";
+		kill_group(p, SIGKILL);
+	}
+	if (READY(I_IPC)) {
+		if (pfd[idx[I_IPC]].revents & (POLLRDHUP | POLLHUP | POLLERR))
+			abort_client(p);
+		else if (want_body && !p->resp_done)
+			do_body_read(p);
+	}
+	if (READY(I_IN) && p->in_fd >= 0)
+		do_body_write(p);
+	if ((p->in_eof && bodyq_len(p->bq) == 0) || p->resp_done)
+		close_fd(&p->in_fd);        /* the function sees EOF */
+	flush_held(p, false);
+	if (READY(I_OUT))
+		do_stdout(p);
+	if (READY(I_ERR))
+		do_stderr(p);
+	if (READY(I_PID))
+		do_exit(p);
+#undef READY
+	now = now_us();
+	on_deadline(p, now);
+	if (p->exited && (p->out_fd < 0 || (p->drain_until && now >= p->drain_until)))
+		return false;
+	return true;
+}
+
+static int
+make_pipes(int child_in[2], int child_out[2], int child_err[2])
+{
+	child_in[0] = child_in[1] = child_out[0] = child_out[1] = -1;
+	child_err[0] = child_err[1] = -1;
+	if (pipe2(child_in, O_CLOEXEC) < 0 || pipe2(child_out, O_CLOEXEC) < 0 ||
+	    pipe2(child_err, O_CLOEXEC) < 0)
+		return -1;
+	/* Our ends never block the loop. */
+	fcntl(child_in[1], F_SETFL, O_NONBLOCK);
+	fcntl(child_out[0], F_SETFL, O_NONBLOCK);
+	fcntl(child_err[0], F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+static void
+close_pair(int fds[2])
+{
+	close_fd(&fds[0]);
+	close_fd(&fds[1]);
+}
+
+/* Start the process; on failure answer the request and return -1. */
+static int
+pump_spawn(struct pump *p)
+{
+	struct invocation *inv = p->inv;
+	const struct fn_spec *fn = inv->fn;
+	struct spawn_req rq;
+	struct spawn_res res;
+	int pin[2], pout[2], perr[2];
+	char msg[512];
+
+	memset(&rq, 0, sizeof(rq));
+	if (make_pipes(pin, pout, perr) < 0) {
+		snprintf(msg, sizeof(msg), "pipe: %s", strerror(errno));
+		goto spawn_failed;
+	}
+	rq.path = fn->path;
+	rq.argv = inv->argv;
+	rq.envp = inv->envp;
+	rq.cwd = fn->cwd;
+	rq.umask = fn->umask;
+	spawn_limits(&rq, fn->limits);
+	rq.fd_in = pin[0];
+	rq.fd_out = pout[1];
+	rq.fd_err = perr[1];
+	char dir[4096];
+	if (rq.cwd == NULL) {
+		/* Default cwd: the executable's folder. */
+		const char *slash = strrchr(fn->path, '/');
+		size_t len = slash ? (size_t)(slash - fn->path) : 0;
+		if (len == 0 || len >= sizeof(dir))
+			len = (slash == fn->path) ? 1 : 0;
+		memcpy(dir, fn->path, len);
+		dir[len] = '\0';
+		rq.cwd = len ? dir : NULL;
+	}
+	if (spawn_start(&rq, &res) < 0) {
+		close_pair(pin);
+		close_pair(pout);
+		close_pair(perr);
+		snprintf(msg, sizeof(msg), "%s %s: %s", res.step,
+		    strcmp(res.step, "chdir") == 0 ? rq.cwd : fn->path,
+		    strerror(res.err));
+		if (strcmp(res.step, "clone") == 0)
+			goto spawn_failed;
+		fnlog(FNLOG_ERROR, "function=%s request_id=%s: exec failed: %s",
+		    fn->name, inv->request_id, msg);
+		inv->outcome = "exec_failed";
+		fail(p, 502, "exec_failed", msg);
+		return -1;
+	}
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	p->in_fd = pin[1];
+	p->out_fd = pout[0];
+	p->err_fd = perr[0];
+	p->pid = res.pid;
+	p->pidfd = res.pidfd;
+	p->deadline = now_us() + fn->timeout_ms * 1000u;
+	return 0;
+spawn_failed:
+	close_pair(pin);
+	close_pair(pout);
+	close_pair(perr);
+	fnlog(FNLOG_ERROR, "function=%s request_id=%s: spawn failed: %s",
+	    fn->name, inv->request_id, msg);
+	inv->outcome = "error";
+	fail(p, 500, "spawn_failed", msg);
+	return -1;
+}
+
+/* After the loop: nothing left running, nothing unreaped. */
+static void
+pump_teardown(struct pump *p)
+{
+	struct invocation *inv = p->inv;
+	int status;
+
+	close_fd(&p->in_fd);
+	close_fd(&p->out_fd);
+	close_fd(&p->err_fd);
+	if (p->pid > 0 && !p->exited) {
+		kill_group(p, SIGKILL);
+		while (wait4(p->pid, &status, 0, &inv->ru) < 0 && errno == EINTR)
+			;
+		if (WIFEXITED(status))
+			inv->exit_code = WEXITSTATUS(status);
+		else if (WIFSIGNALED(status))
+			inv->signal = WTERMSIG(status);
+	}
+	close_fd(&p->pidfd);
+	if (p->stderr_dropped > 0)
+		fnlog(FNLOG_WARN, "function=%s request_id=%s: %llu bytes of stderr dropped (stderr_max)",
+		    inv->fn->name, inv->request_id,
+		    (unsigned long long)p->stderr_dropped);
+	if (!p->in_eof)
+		inv->keep_conn_ok = false;
+}
+
+void
+pump_run(struct invocation *inv)
+{
+	struct pump *p = calloc(1, sizeof(*p));
+
+	inv->exit_code = -1;
+	inv->keep_conn_ok = true;
+	if (p == NULL || (p->cgi = cgiresp_new(CGIRESP_MAX_HEADER)) == NULL ||
+	    (p->bq = bodyq_new(BODY_MEM)) == NULL) {
+		if (p != NULL)
+			cgiresp_free(p->cgi);
+		free(p);
+		inv->status = 500;
+		inv->outcome = "error";
+		reply_error(inv->req, 500, "spawn_failed", "out of memory",
+		    inv->fn->name, inv->request_id, NULL);
+		return;
+	}
+	p->inv = inv;
+	p->in = inv->req->in;
+	p->out = inv->req->out;
+	p->ipc = inv->req->ipcFd;
+	p->in_fd = p->out_fd = p->err_fd = p->pidfd = -1;
+	p->in_eof = p->in->isClosed && in_pending(p) == 0;
+	inv->bytes_in = in_pending(p);
+	if (pump_spawn(p) == 0) {
+		while (pump_round(p))
+			;
+		flush_held(p, true);    /* over: what is held goes out now */
+		if (!p->resp_done)
+			answer_after_exit(p);
+	}
+	pump_teardown(p);
+	if (inv->outcome == NULL)
+		inv->outcome = inv->exit_code == 0 ? "ok" : "error";
+	cgiresp_free(p->cgi);
+	bodyq_free(p->bq);
+	free(p);
+}

@@ -1,0 +1,69 @@
+/* reply.c — responses produced by fnlauncher itself. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "fnlog.h"
+#include "reply.h"
+
+const char *
+reply_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 302: return "Found";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	default: return "Unknown";
+	}
+}
+
+size_t
+reply_body(FCGX_Request *req, int status, const char *ctype,
+    const char *body, size_t len, const char *request_id)
+{
+	FCGX_FPrintF(req->out,
+	    "Status: %d %s\r\nContent-Type: %s\r\nX-Request-Id: %s\r\n\r\n",
+	    status, reply_reason(status), ctype, request_id);
+	FCGX_PutStr(body, (int)len, req->out);
+	FCGX_FFlush(req->out);
+	return len;
+}
+
+size_t
+reply_error(FCGX_Request *req, int status, const char *code,
+    const char *message, const char *function, const char *request_id,
+    const char *extra)
+{
+	char body[1024];
+	size_t pos = 0;
+
+	pos = (size_t)snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"", code);
+	fnlog_json_str(body, sizeof(body) - 96, &pos, message);
+	pos += (size_t)snprintf(body + pos, sizeof(body) - pos, "\",\"function\":");
+	if (function != NULL) {
+		body[pos++] = '"';
+		fnlog_json_str(body, sizeof(body) - 48, &pos, function);
+		body[pos++] = '"';
+	} else
+		pos += (size_t)snprintf(body + pos, sizeof(body) - pos, "null");
+	pos += (size_t)snprintf(body + pos, sizeof(body) - pos,
+	    ",\"request_id\":\"%s\"}\n", request_id);
+	if (pos >= sizeof(body))
+		pos = sizeof(body) - 1;
+	FCGX_FPrintF(req->out,
+	    "Status: %d %s\r\nContent-Type: application/json\r\n"
+	    "X-Request-Id: %s\r\n%s\r\n",
+	    status, reply_reason(status), request_id, extra ? extra : "");
+	FCGX_PutStr(body, (int)pos, req->out);
+	FCGX_FFlush(req->out);
+	return pos;
+}

@@ -1,0 +1,570 @@
+/* server.c — accept, one thread per FastCGI connection, admission,
+ * reload swap and drain.
+ *
+ * Why a thread per connection and not a pool calling FCGX_Accept_r:
+ * libfcgi has no read timeout and keeps a kept-alive connection bound to
+ * the thread that accepted it, so a fixed pool can be exhausted by idle
+ * nginx keepalive connections and new requests would wait unseen. Here
+ * the main thread always accepts; each connection gets a small thread;
+ * admission (workers, concurrency) is a counter checked per request, so
+ * an over-limit request gets its 503 at once instead of queueing. */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcgiapp.h>
+
+#include "cgienv.h"
+#include "fnlog.h"
+#include "listener.h"
+#include "pump.h"
+#include "reply.h"
+#include "route.h"
+#include "server.h"
+#include "slots.h"
+
+#define THREAD_STACK (256 * 1024)
+#define DRAIN_BODY_MAX (64 * 1024)  /* unread body we read to keep a conn */
+
+extern char **environ;
+
+/* The manifest in use; a reload swaps it, requests hold a reference. */
+struct mref {
+	struct manifest *m;
+	atomic_int refs;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct mref *cur;
+	const char *file;
+	struct listener lst;
+	int wake_fd;                /* eventfd: readable once draining ends */
+	atomic_bool draining;
+	atomic_bool drained;        /* drain() has finished */
+	atomic_int in_flight;       /* invocations running */
+	atomic_int conns;           /* connection threads alive */
+	uint64_t id_seed;
+	atomic_uint_fast64_t id_next;
+	struct slots *slots;
+} srv = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static struct mref *
+mref_get(void)
+{
+	pthread_mutex_lock(&srv.lock);
+	struct mref *r = srv.cur;
+	atomic_fetch_add(&r->refs, 1);
+	pthread_mutex_unlock(&srv.lock);
+	return r;
+}
+
+static void
+mref_put(struct mref *r)
+{
+	if (r != NULL && atomic_fetch_sub(&r->refs, 1) == 1) {
+		manifest_free(r->m);
+		free(r);
+	}
+}
+
+static struct mref *
+mref_new(struct manifest *m)
+{
+	struct mref *r = calloc(1, sizeof(*r));
+
+	if (r == NULL)
+		return NULL;
+	r->m = m;
+	atomic_init(&r->refs, 1);
+	return r;
+}
+
+/* 16 hex digits, unique per daemon run and not guessable from outside. */
+static void
+new_request_id(char out[24])
+{
+	uint64_t x = srv.id_seed + atomic_fetch_add(&srv.id_next, 1) *
+	    0x9e3779b97f4a7c15ULL;
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	snprintf(out, 24, "%016llx", (unsigned long long)x);
+}
+
+static const char *
+param(FCGX_Request *req, const char *name)
+{
+	return FCGX_GetParam(name, req->envp);
+}
+
+/* Read and drop what is left of the request body, so the connection can
+ * carry the next request; past DRAIN_BODY_MAX, give the connection up. */
+static void
+drain_body(FCGX_Request *req)
+{
+	char buf[8192];
+	size_t total = 0;
+	int n;
+
+	while ((n = FCGX_GetStr(buf, sizeof(buf), req->in)) > 0) {
+		total += (size_t)n;
+		if (total > DRAIN_BODY_MAX) {
+			req->keepConnection = 0;
+			return;
+		}
+	}
+}
+
+/* "GET, POST" for the Allow header. */
+static void
+allow_list(const struct fn_spec *fn, char *buf, size_t size)
+{
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < fn->nmethods && pos < size; i++) {
+		int n = snprintf(buf + pos, size - pos, "%s%s", i ? ", " : "",
+		    fn->methods[i]);
+		if (n < 0 || (size_t)n >= size - pos)
+			break;
+		pos += (size_t)n;
+	}
+}
+
+/* Answer a request that does not reach a function. */
+static void
+reject(struct invocation *inv, int status, const char *code,
+    const char *msg, const char *fname, const char *extra)
+{
+	inv->status = status;
+	inv->outcome = "rejected";
+	inv->bytes_out = reply_error(inv->req, status, code, msg, fname,
+	    inv->request_id, extra);
+	drain_body(inv->req);
+}
+
+static void
+admin_request(struct invocation *inv, const struct route *r)
+{
+	bool drain = atomic_load(&srv.draining);
+
+	inv->outcome = "ok";
+	if (strcmp(r->path_info, "/health") == 0) {
+		inv->status = drain ? 503 : 200;
+		inv->bytes_out = reply_body(inv->req, inv->status, "text/plain",
+		    drain ? "draining\n" : "ok\n", drain ? 9 : 3,
+		    inv->request_id);
+		drain_body(inv->req);
+		return;
+	}
+	reject(inv, 404, "not_found", "no such admin endpoint", NULL, NULL);
+}
+
+/* argv: the executable, then args; one allocation. */
+static char **
+build_argv(const struct fn_spec *fn)
+{
+	size_t n = fn->nargs + 2;
+	char **argv = calloc(n, sizeof(char *));
+
+	if (argv == NULL)
+		return NULL;
+	argv[0] = fn->path;
+	for (size_t i = 0; i < fn->nargs; i++)
+		argv[i + 1] = fn->args[i];
+	return argv;
+}
+
+/* Admission: the daemon's workers and the function's concurrency. */
+static bool
+admit(struct invocation *inv, const struct fn_spec *fn)
+{
+	if (atomic_fetch_add(&srv.in_flight, 1) >= (int)inv->m->workers) {
+		atomic_fetch_sub(&srv.in_flight, 1);
+		reject(inv, 503, "busy", "fnlauncher is at its workers limit",
+		    fn->name, "Retry-After: 1\r\n");
+		return false;
+	}
+	if (slots_take(srv.slots, fn->name, fn->concurrency) < 0) {
+		atomic_fetch_sub(&srv.in_flight, 1);
+		reject(inv, 503, "busy", "function is at its concurrency limit",
+		    fn->name, "Retry-After: 1\r\n");
+		return false;
+	}
+	return true;
+}
+
+static void
+invoke(struct invocation *inv, const struct fn_spec *fn, const struct route *r)
+{
+	char script_name[FN_NAME_MAX + 256];
+	struct cgienv_in ein = {
+		.params = inv->req->envp, .fn = fn, .path_info = r->path_info,
+		.request_id = inv->request_id, .timeout_ms = fn->timeout_ms,
+		.daemon_env = environ,
+	};
+
+	if (r->by_param)
+		ein.script_name = param(inv->req, "SCRIPT_NAME");
+	else {
+		snprintf(script_name, sizeof(script_name), "%s%s",
+		    inv->m->prefix, fn->name);
+		ein.script_name = script_name;
+	}
+	inv->envp = cgienv_build(&ein);
+	inv->argv = build_argv(fn);
+	if (inv->envp == NULL || inv->argv == NULL) {
+		inv->status = 500;
+		inv->outcome = "error";
+		inv->bytes_out = reply_error(inv->req, 500, "spawn_failed",
+		    "out of memory", fn->name, inv->request_id, NULL);
+		inv->keep_conn_ok = false;
+	} else
+		pump_run(inv);
+	free(inv->envp);
+	free(inv->argv);
+	inv->envp = inv->argv = NULL;
+}
+
+/* Everything between "request read" and "answered". */
+static void
+dispatch(struct invocation *inv, struct fn_spec *tmp)
+{
+	const struct manifest *m = inv->m;
+	const struct fn_spec *fn;
+	struct route r;
+	char allow[512], extra[600];
+	const char *cl;
+
+	if (atomic_load(&srv.draining)) {
+		reject(inv, 503, "draining", "fnlauncher is shutting down", NULL,
+		    "Retry-After: 1\r\n");
+		return;
+	}
+	if (*inv->method == '\0') {
+		reject(inv, 400, "bad_request", "no REQUEST_METHOD", NULL, NULL);
+		return;
+	}
+	switch (route_parse(inv->req->envp, m->prefix, &r)) {
+	case ROUTE_ADMIN:
+		if (m->admin) {
+			admin_request(inv, &r);
+			return;
+		}
+		/* FALLTHROUGH */
+	case ROUTE_NOT_FOUND:
+		reject(inv, 404, "not_found", "no such function", NULL, NULL);
+		return;
+	case ROUTE_OK:
+		break;
+	}
+	if (route_lookup(m, r.name, tmp, &fn) < 0) {
+		reject(inv, 404, "not_found", "no such function", r.name, NULL);
+		return;
+	}
+	inv->fn = fn;
+	if (!fn_spec_allows(fn, inv->method)) {
+		allow_list(fn, allow, sizeof(allow));
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+		reject(inv, 405, "method_not_allowed", "method not allowed",
+		    fn->name, extra);
+		return;
+	}
+	cl = param(inv->req, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0' && strtoull(cl, NULL, 10) > fn->max_body) {
+		inv->req->keepConnection = 0;   /* the body stays unread */
+		reject(inv, 413, "body_too_large",
+		    "request body larger than max_body", fn->name, NULL);
+		return;
+	}
+	if (!admit(inv, fn))
+		return;
+	invoke(inv, fn, &r);
+	slots_give(srv.slots, fn->name);
+	atomic_fetch_sub(&srv.in_flight, 1);
+}
+
+static void
+record(const struct invocation *inv)
+{
+	struct fn_record rec = {
+		.request_id = inv->request_id,
+		.function = inv->fn ? inv->fn->name : NULL,
+		.method = inv->method, .uri = inv->uri,
+		.outcome = inv->outcome ? inv->outcome : "error",
+		.remote_addr = inv->remote_addr, .status = inv->status,
+		.exit_code = inv->exit_code, .signal = inv->signal,
+		.duration_us = pump_elapsed_us(&inv->start),
+		.cpu_user_us = (uint64_t)inv->ru.ru_utime.tv_sec * 1000000u +
+		    (uint64_t)inv->ru.ru_utime.tv_usec,
+		.cpu_sys_us = (uint64_t)inv->ru.ru_stime.tv_sec * 1000000u +
+		    (uint64_t)inv->ru.ru_stime.tv_usec,
+		.max_rss_kb = inv->ru.ru_maxrss,
+		.bytes_in = inv->bytes_in, .bytes_out = inv->bytes_out,
+	};
+	fnlog_record(&rec);
+}
+
+static void
+handle_request(FCGX_Request *req)
+{
+	struct invocation inv;
+	struct fn_spec tmp;
+	struct mref *mr = mref_get();
+
+	memset(&inv, 0, sizeof(inv));
+	memset(&tmp, 0, sizeof(tmp));
+	clock_gettime(CLOCK_MONOTONIC, &inv.start);
+	new_request_id(inv.request_id);
+	inv.req = req;
+	inv.m = mr->m;
+	inv.wake_fd = srv.wake_fd;
+	inv.exit_code = -1;
+	inv.keep_conn_ok = true;
+	inv.method = param(req, "REQUEST_METHOD");
+	inv.method = inv.method ? inv.method : "";
+	inv.uri = param(req, "REQUEST_URI");
+	if (inv.uri == NULL)
+		inv.uri = param(req, "DOCUMENT_URI");
+	inv.remote_addr = param(req, "REMOTE_ADDR");
+	dispatch(&inv, &tmp);
+	if (!inv.keep_conn_ok)
+		req->keepConnection = 0;
+	record(&inv);
+	fn_spec_clear(&tmp);
+	mref_put(mr);
+}
+
+/* One FastCGI connection: requests one after another while nginx keeps
+ * the connection (FCGI_KEEP_CONN). */
+static void *
+conn_thread(void *arg)
+{
+	FCGX_Request req;
+
+	FCGX_InitRequest(&req, -1, 0);
+	req.ipcFd = (int)(intptr_t)arg;
+	/* Our fd, accepted by us: FCGX_Accept_r must read from it, not
+	 * close it (it closes when keepConnection is 0) nor accept on the
+	 * listening socket (listen_sock -1 makes that fail, ending us). */
+	req.keepConnection = 1;
+	while (FCGX_Accept_r(&req) == 0) {
+		handle_request(&req);
+		FCGX_Finish_r(&req);
+		if (req.ipcFd < 0)
+			break;
+	}
+	FCGX_Free(&req, 1);
+	atomic_fetch_sub(&srv.conns, 1);
+	return NULL;
+}
+
+static void
+accept_one(pthread_attr_t *attr)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	struct timeval tv = { .tv_sec = 30 };
+	pthread_t t;
+	int fd = accept4(srv.lst.fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	struct mref *mr = mref_get();
+	bool ok = listener_peer_ok(mr->m, (struct sockaddr *)&ss);
+	mref_put(mr);
+	if (!ok) {
+		close(fd);      /* not an allowed peer: no response at all */
+		return;
+	}
+	/* A blocked write to nginx never outlasts this (no libfcgi timeout). */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	atomic_fetch_add(&srv.conns, 1);
+	if (pthread_create(&t, attr, conn_thread, (void *)(intptr_t)fd) != 0) {
+		fnlog(FNLOG_ERROR, "cannot start a connection thread: %s",
+		    strerror(errno));
+		atomic_fetch_sub(&srv.conns, 1);
+		close(fd);
+	}
+}
+
+static void
+reload(void)
+{
+	struct manifest_errors errs = { 0 };
+	struct manifest *m = NULL;
+	char line[1024];
+
+	if (manifest_load(srv.file, &m, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fnlog(FNLOG_ERROR, "reload: %s", manifest_error_format(
+			    srv.file, &errs.v[i], line, sizeof(line)));
+		fnlog(FNLOG_ERROR, "reload failed: keeping the running manifest");
+		manifest_errors_clear(&errs);
+		return;
+	}
+	struct mref *r = mref_new(m);
+	if (r == NULL) {
+		manifest_free(m);
+		return;
+	}
+	fnlog_records_open(m->log_invocations);
+	pthread_mutex_lock(&srv.lock);
+	struct mref *old = srv.cur;
+	srv.cur = r;
+	pthread_mutex_unlock(&srv.lock);
+	mref_put(old);
+	fnlog(FNLOG_INFO, "reloaded %s (%zu functions)", srv.file, m->nfunctions);
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Let in-flight invocations finish for up to shutdown_timeout, then
+ * wake them (they kill their processes and answer 503), then wait. */
+static void
+drain(void)
+{
+	struct mref *mr = mref_get();
+	uint64_t end = mono_ms() + mr->m->shutdown_timeout_ms;
+	uint64_t one = 1;
+
+	mref_put(mr);
+	fnlog(FNLOG_INFO, "draining: %d in flight", atomic_load(&srv.in_flight));
+	while (atomic_load(&srv.in_flight) > 0 && mono_ms() < end)
+		poll(NULL, 0, 20);
+	(void)!write(srv.wake_fd, &one, sizeof(one));
+	end = mono_ms() + 5000;
+	while (atomic_load(&srv.in_flight) > 0 && mono_ms() < end)
+		poll(NULL, 0, 10);
+}
+
+static void *
+drain_thread(void *arg)
+{
+	drain();
+	atomic_store(&srv.drained, true);
+	return NULL;
+}
+
+/* The main loop: accept connections and handle signals. */
+static int
+serve(int sfd)
+{
+	pthread_attr_t attr;
+	struct pollfd pfd[2];
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pfd[0].fd = srv.lst.fd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = sfd;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents & POLLIN)
+			accept_one(&attr);
+		if (!(pfd[1].revents & POLLIN))
+			continue;
+		struct signalfd_siginfo si;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		if (si.ssi_signo == SIGHUP)
+			reload();
+		else if (si.ssi_signo == SIGUSR1) {
+			struct mref *mr = mref_get();
+			fnlog_records_open(mr->m->log_invocations);
+			mref_put(mr);
+		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
+			break;
+	}
+	/* Keep answering (503 draining) while in-flight requests finish. */
+	atomic_store(&srv.draining, true);
+	pthread_t t;
+	if (pthread_create(&t, &attr, drain_thread, NULL) != 0)
+		drain_thread(NULL);
+	while (!atomic_load(&srv.drained))
+		if (poll(pfd, 1, 20) > 0 && (pfd[0].revents & POLLIN))
+			accept_one(&attr);
+	pthread_attr_destroy(&attr);
+	return 0;
+}
+
+static int
+setup(const char *file, const char *override)
+{
+	struct manifest_errors errs = { 0 };
+	struct manifest *m = NULL;
+	char line[1024];
+
+	srv.file = file;
+	if (manifest_load(file, &m, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			fnlog(FNLOG_ERROR, "%s", manifest_error_format(file,
+			    &errs.v[i], line, sizeof(line)));
+		manifest_errors_clear(&errs);
+		return -1;
+	}
+	if ((srv.cur = mref_new(m)) == NULL ||
+	    (srv.slots = slots_new()) == NULL) {
+		manifest_free(m);
+		return -1;
+	}
+	if (getrandom(&srv.id_seed, sizeof(srv.id_seed), 0) < 0)
+		srv.id_seed = (uint64_t)time(NULL) ^ (uint64_t)getpid();
+	srv.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (srv.wake_fd < 0 || fnlog_records_open(m->log_invocations) < 0)
+		return -1;
+	if (FCGX_Init() != 0) {
+		fnlog(FNLOG_ERROR, "libfcgi initialisation failed");
+		return -1;
+	}
+	return listener_open(&srv.lst, m, override);
+}
+
+int
+server_run(const char *file, const char *override)
+{
+	sigset_t set;
+	int sfd, rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	/* Signals arrive through a signalfd in the main thread only. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0 || setup(file, override) < 0)
+		return 1;
+	fnlog(FNLOG_INFO, "listening on %s (%zu functions, workers %u)",
+	    srv.lst.desc, srv.cur->m->nfunctions, srv.cur->m->workers);
+	rc = serve(sfd);
+	listener_close(&srv.lst);
+	fnlog(FNLOG_INFO, "stopped");
+	return rc;
+}

@@ -1,0 +1,146 @@
+/* spawnproc.c — the child side: everything between clone and execve.
+ *
+ * Between clone and execve only async-signal-safe system calls run: the
+ * child shares the daemon's memory (CLONE_VM), so it must not take locks,
+ * allocate, or touch stdio. Everything it needs is built by the parent. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "spawnproc.h"
+
+#define CHILD_STACK (32 * 1024)
+
+static const int rl_resource[FN_LIMIT_COUNT] = {
+	[FN_LIMIT_CPU] = RLIMIT_CPU,
+	[FN_LIMIT_MEMORY] = RLIMIT_AS,
+	[FN_LIMIT_NOFILE] = RLIMIT_NOFILE,
+	[FN_LIMIT_NPROC] = RLIMIT_NPROC,
+	[FN_LIMIT_FSIZE] = RLIMIT_FSIZE,
+	[FN_LIMIT_STACK] = RLIMIT_STACK,
+	[FN_LIMIT_CORE] = RLIMIT_CORE,
+};
+
+/* Shared between parent and child (CLONE_VM): the child writes err/step
+ * only when a step fails, just before _exit. */
+struct child_ctx {
+	const struct spawn_req *req;
+	volatile int err;
+	const char *volatile step;
+};
+
+void
+spawn_limits(struct spawn_req *req, const uint64_t limits[FN_LIMIT_COUNT])
+{
+	for (size_t i = 0; i < FN_LIMIT_COUNT; i++) {
+		rlim_t v = limits[i] == FN_UNLIMITED ? RLIM_INFINITY
+		    : (rlim_t)limits[i];
+		req->rl[i].rlim_cur = v;
+		req->rl[i].rlim_max = v;
+	}
+}
+
+static int
+child_fail(struct child_ctx *c, const char *step)
+{
+	c->err = errno ? errno : EINVAL;
+	c->step = step;
+	_exit(127);
+}
+
+/* Make FD the child's descriptor TARGET (0, 1 or 2). */
+static int
+child_dup(int fd, int target)
+{
+	if (fd == target)
+		return fcntl(fd, F_SETFD, 0);
+	return dup2(fd, target) < 0 ? -1 : 0;
+}
+
+static int
+child_main(void *arg)
+{
+	struct child_ctx *c = arg;
+	const struct spawn_req *rq = c->req;
+	struct sigaction sa;
+	sigset_t none;
+
+	/* Dispositions back to default: the daemon ignores SIGPIPE. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	for (int sig = 1; sig < _NSIG; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP)
+			(void)sigaction(sig, &sa, NULL);
+	if (setsid() < 0)
+		child_fail(c, "setsid");
+	if (child_dup(rq->fd_in, 0) < 0 || child_dup(rq->fd_out, 1) < 0 ||
+	    child_dup(rq->fd_err, 2) < 0)
+		child_fail(c, "dup2");
+	/* libfcgi's sockets are not close-on-exec: close everything else. */
+	if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
+		child_fail(c, "close_range");
+	for (size_t i = 0; i < FN_LIMIT_COUNT; i++)
+		if (setrlimit(rl_resource[i], &rq->rl[i]) < 0)
+			child_fail(c, "setrlimit");
+	umask(rq->umask);
+	if (rq->cwd != NULL && chdir(rq->cwd) < 0)
+		child_fail(c, "chdir");
+	/* Die with the daemon's thread that waits for us. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+		child_fail(c, "prctl");
+	sigemptyset(&none);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
+		child_fail(c, "sigprocmask");
+	execve(rq->path, rq->argv, rq->envp);
+	child_fail(c, "execve");
+	return 127;
+}
+
+int
+spawn_start(const struct spawn_req *req, struct spawn_res *res)
+{
+	/* The child runs on this array while we are suspended (CLONE_VFORK). */
+	_Alignas(16) char stack[CHILD_STACK];
+	struct child_ctx ctx = { .req = req, .err = 0, .step = NULL };
+	sigset_t all, old;
+	int pidfd = -1, status;
+	pid_t pid;
+
+	memset(res, 0, sizeof(*res));
+	res->pidfd = -1;
+	/* No handler of ours may run on the child's stack. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pid = clone(child_main, stack + sizeof(stack),
+	    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &ctx, &pidfd);
+	int saved = errno;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (pid < 0) {
+		res->err = saved;
+		res->step = "clone";
+		return -1;
+	}
+	if (ctx.err != 0) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		close(pidfd);
+		res->err = ctx.err;
+		res->step = ctx.step;
+		return -1;
+	}
+	res->pid = pid;
+	res->pidfd = pidfd;
+	res->started = true;
+	return 0;
+}

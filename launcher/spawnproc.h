@@ -1,0 +1,44 @@
+/* spawnproc.h — start one function process (the child side of SPEC.md
+ * section 5): own session, fds 0/1/2 only, rlimits, umask, cwd, signal
+ * mask and dispositions reset, then execve.
+ *
+ * The child is started with clone(CLONE_VM | CLONE_VFORK): no page tables
+ * are copied, so the cost does not grow with the daemon's size, and an
+ * exec failure is reported synchronously through shared memory. */
+#ifndef FN_SPAWNPROC_H
+#define FN_SPAWNPROC_H
+
+#include <stdbool.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
+#include "manifest.h"
+
+struct spawn_req {
+	const char *path;          /* executable */
+	char *const *argv;
+	char *const *envp;
+	const char *cwd;           /* NULL: stay in the daemon's cwd */
+	mode_t umask;
+	struct rlimit rl[FN_LIMIT_COUNT]; /* applied soft = hard */
+	int fd_in, fd_out, fd_err; /* become the child's 0, 1, 2 */
+};
+
+struct spawn_res {
+	pid_t pid;
+	int pidfd;                 /* readable when the child exits */
+	int err;                   /* errno of the failed step, else 0 */
+	const char *step;          /* which step failed ("execve", ...) */
+	bool started;              /* false: nothing runs (fork/exec failed) */
+};
+
+/* Fill REQ's rlimits from a function's limits (FN_UNLIMITED -> infinity). */
+void spawn_limits(struct spawn_req *req, const uint64_t limits[FN_LIMIT_COUNT]);
+
+/* Start the process. Returns 0 with RES->pid/pidfd set; -1 when clone
+ * failed (RES->step "clone", errno in RES->err) or when a step in the
+ * child failed (RES->step names it, RES->err its errno; the child has
+ * been reaped). Safe to call from any thread. */
+int spawn_start(const struct spawn_req *req, struct spawn_res *res);
+
+#endif

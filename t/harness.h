@@ -1,0 +1,130 @@
+/* harness.h — drive real nginx, the daemon and curl on loopback for the
+ * integration tests.
+ *
+ * Everything a test writes lives in one temp dir (mkdtemp under $TMPDIR or
+ * /tmp), never in the source tree. Text written through the harness has
+ * "@DIR@" replaced by that dir and "@SOCK@" by the daemon's socket path, so
+ * manifests, scripts and nginx locations can name absolute paths; "@SH@"
+ * is replaced by the real path of /bin/sh (a regular file, not a symlink,
+ * for a manifest entry that runs the shell directly).
+ *
+ * Layout of the temp dir (0755, so functions running as nobody can reach
+ * their executables):
+ *   bin/    function executables named by the manifest (0755)
+ *   drop/   functions_dir for drop-ins (0755)
+ *   spool/  world-writable (01777): marker files written by functions
+ *   nginx/  nginx prefix: conf, pid, logs, temp paths
+ *   out/    curl's output files
+ *   daemon.log  the daemon's stderr
+ *
+ * Functions return 0 / -1 (a message goes to stderr) unless they say
+ * otherwise. Set FNL_KEEP_TMP=1 to keep the temp dir for a post-mortem. */
+#ifndef FN_T_HARNESS_H
+#define FN_T_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct harness {
+	char dir[96];       /* absolute temp dir */
+	char sock[108];     /* daemon's unix socket: dir + "/fnl.sock" */
+	char sh[256];       /* realpath("/bin/sh") */
+	int port;           /* nginx's loopback TCP port */
+	pid_t nginx_pid;    /* 0 when not running */
+	pid_t daemon_pid;   /* 0 when not running */
+};
+
+/* Make the temp dir and its layout. NULL on error. */
+struct harness *harness_new(void);
+/* Stop nginx and the daemon (if running), remove the temp dir, free h.
+ * harness_free(NULL) is a no-op. */
+void harness_free(struct harness *h);
+
+/* "@DIR@", "@SOCK@" and "@SH@" replaced; the caller frees. NULL on ENOMEM. */
+char *harness_expand(const struct harness *h, const char *text);
+/* dir + "/" + rel into buf; -1 if it does not fit. */
+int harness_path(const struct harness *h, const char *rel, char *buf,
+    size_t len);
+/* Write text (expanded) to dir/rel with mode (chmod'ed after umask). */
+int harness_write(const struct harness *h, const char *rel, const char *text,
+    mode_t mode);
+/* Write len raw bytes to an absolute path with mode. */
+int harness_write_file(const char *path, const void *data, size_t len,
+    mode_t mode);
+/* Whole file, NUL-terminated (the NUL not counted in *len); the caller
+ * frees. NULL on error. */
+char *harness_read_file(const char *path, size_t *len);
+
+/* A loopback TCP port that was free a moment ago; -1 on error. */
+int harness_free_port(void);
+
+/* Start nginx (foreground, single process, so it is our child and runs
+ * with our credentials) on 127.0.0.1:h->port; "location /" passes every
+ * request to the daemon's socket; extra_locations (expanded, may be NULL)
+ * go in the same server block. Waits until it accepts connections. */
+int harness_start_nginx(struct harness *h, const char *extra_locations);
+/* SIGTERM, wait, SIGKILL after 10 s. Returns the wait status, or -1. */
+int harness_stop_nginx(struct harness *h);
+
+/* Start $FNL_BIN -c dir/manifest_rel -s unix:h->sock with stderr (and
+ * stdout) appended to dir/daemon.log. The environment is PATH, the
+ * sanitizer option variables if set, and extra_env ("NAME=value", NULL
+ * terminated, may be NULL). Waits until the socket accepts connections. */
+int harness_start_daemon(struct harness *h, const char *manifest_rel,
+    const char *const *extra_env);
+/* SIGTERM, wait, SIGKILL after 15 s. Returns the wait status, or -1. */
+int harness_stop_daemon(struct harness *h);
+
+/* The daemon log so far; the caller frees. Never NULL ("" on error). */
+char *harness_daemon_log(const struct harness *h);
+/* 1 if one line of the daemon log contains every string of needles (NULL
+ * terminated), else 0. */
+int harness_log_has(const struct harness *h, const char *const *needles);
+
+/* What curl saw. */
+struct hresp {
+	int status;          /* HTTP status; 0 when there was no response */
+	int curl_rc;         /* curl's exit code */
+	char *headers;       /* the final header block, NUL-terminated */
+	char *body;          /* NUL-terminated; body_len bytes before the NUL */
+	size_t body_len;
+};
+/* GET http://127.0.0.1:port + path with extra curl arguments (NULL
+ * terminated, may be NULL; e.g. "-X", "DELETE", "-H", "X-Foo: 1",
+ * "--max-time", "90"). 30 s time limit unless args say otherwise.
+ * Returns 0 when curl ran (see r->curl_rc), -1 otherwise. hresp_free
+ * releases r. */
+int harness_curl(const struct harness *h, struct hresp *r, const char *path,
+    const char *const *args);
+void hresp_free(struct hresp *r);
+/* Value of response header name (case-insensitive), copied into buf;
+ * NULL when absent. */
+const char *hresp_header(const struct hresp *r, const char *name, char *buf,
+    size_t len);
+
+/* curl -N path, reading its stdout as it arrives: *t_needle is the time in
+ * seconds until the body first contained needle (-1 if never), *t_total
+ * until EOF. *body (may be NULL) gets the whole body; the caller frees. */
+int harness_curl_timed(const struct harness *h, const char *path,
+    const char *needle, double *t_needle, double *t_total, char **body);
+
+/* Number of open fds of pid, or -1. */
+int harness_fd_count(pid_t pid);
+/* Processes that the invocations may have left: every process other than
+ * nginx, the daemon and the caller's own ancestry whose cmdline contains
+ * h->dir or whose ancestry includes the daemon. Polls up to wait_ms for the
+ * count to reach 0; returns the last count and describes them ("pid
+ * cmdline; ...") in desc. */
+int harness_leftovers(const struct harness *h, int wait_ms, char *desc,
+    size_t len);
+
+/* For a process that is not our child (tests run in a forked child of
+ * the process that started the daemon): wait up to wait_ms until pid is a
+ * zombie and return its exit status in waitpid(2) format from
+ * /proc/PID/stat; -1 if it is still running or unreadable. */
+int harness_zombie_status(pid_t pid, int wait_ms);
+
+/* Seconds on the monotonic clock. */
+double harness_now(void);
+
+#endif

@@ -1,0 +1,650 @@
+/* test_manifest.c — manifest.c (with yamltree.c and manifest_schema.c):
+ * valid manifests and the values they give, the loader, the accessors.
+ * Invalid and hostile manifests are in test_manifest_invalid.c. Files
+ * the tests write go to a mkdtemp() folder under /tmp. */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "manifest.h"
+#include "test_manifest.h"
+#include "unit.h"
+
+/* ---- helpers shared with test_manifest_invalid.c ------------------------ */
+
+char *
+tm_join_errors(const struct manifest_errors *e)
+{
+	char line[512], *out = NULL;
+	size_t len = 0, i, n;
+
+	out = calloc(1, 1);
+	ck_assert_ptr_nonnull(out);
+	for (i = 0; i < e->n; i++) {
+		manifest_error_format(TM_FILE, &e->v[i], line, sizeof(line));
+		n = strlen(line);
+		out = realloc(out, len + n + 2);
+		ck_assert_ptr_nonnull(out);
+		if (len > 0)
+			out[len++] = '\n';
+		memcpy(out + len, line, n + 1);
+		len += n;
+	}
+	return out;
+}
+
+struct manifest *
+tm_parse_ok(const char *yaml)
+{
+	struct manifest_errors e = { 0 };
+	struct manifest *m = NULL;
+	int rc = manifest_parse(yaml, strlen(yaml), TM_FILE, TM_DIR, &m,
+	    &e);
+	char *msg = tm_join_errors(&e);
+
+	ck_assert_msg(rc == 0, "unexpected errors:\n%s", msg);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_uint_eq(e.n, 0);
+	free(msg);
+	manifest_errors_clear(&e);
+	return m;
+}
+
+char *
+tm_tmpdir(void)
+{
+	char *d = strdup("/tmp/fnl-manifest-XXXXXX");
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_ptr_nonnull(mkdtemp(d));
+	return d;
+}
+
+void
+tm_write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+/* ---- valid manifests ---------------------------------------------------- */
+
+static void
+check_builtin_spec(const struct fn_spec *s)
+{
+	static const char *const methods[] = {
+		"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS",
+	};
+	size_t i;
+
+	ck_assert_uint_eq(s->timeout_ms, 30000);
+	ck_assert_uint_eq(s->kill_grace_ms, 2000);
+	ck_assert_uint_eq(s->concurrency, 16);
+	ck_assert_uint_eq(s->max_body, 8 * MIB);
+	ck_assert_uint_eq(s->nmethods, NELEM(methods));
+	for (i = 0; i < NELEM(methods); i++)
+		ck_assert_str_eq(s->methods[i], methods[i]);
+	ck_assert_int_eq(s->mode, FN_MODE_CGI);
+	ck_assert_str_eq(s->content_type, "application/octet-stream");
+	ck_assert_uint_eq(s->limits[FN_LIMIT_CPU], 10);
+	ck_assert_uint_eq(s->limits[FN_LIMIT_MEMORY], 512 * MIB);
+	ck_assert_uint_eq(s->limits[FN_LIMIT_NOFILE], 256);
+	ck_assert_uint_eq(s->limits[FN_LIMIT_NPROC], 64);
+	ck_assert_uint_eq(s->limits[FN_LIMIT_FSIZE], 64 * MIB);
+	ck_assert_uint_eq(s->limits[FN_LIMIT_STACK], 8 * MIB);
+	ck_assert_uint_eq(s->limits[FN_LIMIT_CORE], 0);
+	ck_assert_uint_eq(s->nenv, 0);
+	ck_assert_uint_eq(s->npass_env, 0);
+	ck_assert_uint_eq(s->npass_params, 0);
+	ck_assert_str_eq(s->user, "nobody");
+	ck_assert_str_eq(s->group, "nogroup");
+	ck_assert_uint_eq(s->umask, 0022);
+	ck_assert_ptr_null(s->cwd);
+	ck_assert(!s->allow_root);
+	ck_assert(!s->trust_accel_headers);
+	ck_assert_uint_eq(s->isolate, 0);
+	ck_assert_ptr_null(s->name);
+	ck_assert_ptr_null(s->path);
+	ck_assert_uint_eq(s->nargs, 0);
+}
+
+static void
+check_builtin_top(const struct manifest *m)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	ck_assert_ptr_null(m->listen);
+	ck_assert_uint_eq(m->socket_mode, 0660);
+	ck_assert_ptr_null(m->socket_owner);
+	ck_assert_ptr_null(m->socket_group);
+	ck_assert_uint_eq(m->nallow_from, 2);
+	ck_assert_int_eq(m->allow_from[0].family, AF_INET);
+	inet_ntop(AF_INET, m->allow_from[0].addr, a, sizeof(a));
+	ck_assert_str_eq(a, "127.0.0.0");
+	ck_assert_uint_eq(m->allow_from[0].prefix, 8);
+	ck_assert_int_eq(m->allow_from[1].family, AF_INET6);
+	inet_ntop(AF_INET6, m->allow_from[1].addr, a, sizeof(a));
+	ck_assert_str_eq(a, "::1");
+	ck_assert_uint_eq(m->allow_from[1].prefix, 128);
+	ck_assert_uint_eq(m->workers, 64);
+	ck_assert_ptr_null(m->functions_dir);
+	ck_assert_str_eq(m->prefix, "/");
+	ck_assert(m->admin);
+	ck_assert_uint_eq(m->shutdown_timeout_ms, 10000);
+	ck_assert_str_eq(m->log_invocations, "stderr");
+	ck_assert_uint_eq(m->stderr_max, 64 * 1024);
+}
+
+static const char *const empty_manifests[] = {
+	"", "\n", "# only a comment\n\n# and another\n", "---\n", "--- ~\n",
+	"---\n...\n", "{}\n",
+};
+
+START_TEST(test_empty_manifest)
+{
+	struct manifest *m = tm_parse_ok(empty_manifests[_i]);
+
+	ck_assert_uint_eq(m->nfunctions, 0);
+	ck_assert_str_eq(m->file, TM_FILE);
+	ck_assert_str_eq(m->dir, TM_DIR);
+	check_builtin_top(m);
+	check_builtin_spec(&m->defaults);
+	ck_assert_ptr_null(manifest_find(m, "hello"));
+	manifest_free(m);
+}
+END_TEST
+
+/* The example of SPEC.md section 3, read from t/data by the loader. */
+START_TEST(test_spec_example)
+{
+	struct manifest_errors e = { 0 };
+	struct manifest *m = NULL;
+	const struct fn_spec *h, *r;
+	char a[INET_ADDRSTRLEN];
+
+	ck_assert_int_eq(manifest_load(TEST_DATADIR "/manifest-spec.yaml", &m,
+	    &e), 0);
+	ck_assert_uint_eq(e.n, 0);
+	ck_assert_str_eq(m->dir, TEST_DATADIR);
+	ck_assert_str_eq(m->listen, "unix:/run/fnlauncher/fnlauncher.sock");
+	ck_assert_uint_eq(m->socket_mode, 0660);
+	ck_assert_str_eq(m->socket_owner, "root");
+	ck_assert_str_eq(m->socket_group, "www-data");
+	ck_assert_uint_eq(m->nallow_from, 1);
+	inet_ntop(AF_INET, m->allow_from[0].addr, a, sizeof(a));
+	ck_assert_str_eq(a, "127.0.0.1");
+	ck_assert_uint_eq(m->allow_from[0].prefix, 32);
+	ck_assert_uint_eq(m->workers, 64);
+	ck_assert_str_eq(m->functions_dir, TEST_DATADIR "/functions");
+	ck_assert_str_eq(m->prefix, "/fn/");
+	ck_assert(m->admin);
+	ck_assert_uint_eq(m->shutdown_timeout_ms, 10000);
+	ck_assert_str_eq(m->log_invocations, "stderr");
+	ck_assert_uint_eq(m->stderr_max, 65536);
+	ck_assert_str_eq(m->defaults.cwd, "/srv/www");
+	ck_assert_uint_eq(m->nfunctions, 2);
+	h = manifest_find(m, "hello");
+	r = manifest_find(m, "report");
+	ck_assert(h == &m->functions[0] && r == &m->functions[1]);
+	ck_assert_str_eq(h->name, "hello");
+	ck_assert_str_eq(h->path, TEST_DATADIR "/functions/hello.sh");
+	ck_assert_uint_eq(h->nargs, 2);
+	ck_assert_str_eq(h->args[0], "--greeting");
+	ck_assert_str_eq(h->args[1], "hi");
+	ck_assert_uint_eq(h->nmethods, 1);
+	ck_assert_str_eq(h->methods[0], "GET");
+	ck_assert_uint_eq(h->timeout_ms, 2000);
+	ck_assert_uint_eq(h->limits[FN_LIMIT_MEMORY], 64 * MIB);
+	ck_assert_uint_eq(h->limits[FN_LIMIT_CPU], 10);
+	ck_assert_uint_eq(h->limits[FN_LIMIT_STACK], 8 * MIB);
+	ck_assert_str_eq(h->cwd, "/srv/www");
+	ck_assert_str_eq(h->user, "nobody");
+	ck_assert_str_eq(r->path, "/srv/alice/bin/report");
+	ck_assert_str_eq(r->user, "alice");
+	ck_assert_str_eq(r->group, "nogroup");
+	ck_assert_int_eq(r->mode, FN_MODE_RAW);
+	ck_assert_str_eq(r->content_type, "application/json");
+	ck_assert_uint_eq(r->nmethods, 7);
+	ck_assert_uint_eq(r->timeout_ms, 30000);
+	ck_assert(!r->dropin && !h->dropin);
+	manifest_free(m);
+}
+END_TEST
+
+/* "defaults" after "functions"; limits and env merge, lists replace. */
+static const char precedence_yaml[] =
+    "functions:\n"
+    "  b:\n"
+    "    path: b.sh\n"
+    "    methods: [POST]\n"
+    "    limits: {memory: 64M, nofile: unlimited}\n"
+    "    env: {B: fn, C: fn}\n"
+    "    pass_env: [HOME]\n"
+    "    user: alice\n"
+    "    isolate: [pid, net, pid]\n"
+    "    cwd: /srv\n"
+    "  a:\n"
+    "    path: /opt/a\n"
+    "    args: [--x, \"1\", 2]\n"
+    "    timeout: 250ms\n"
+    "    mode: raw\n"
+    "    content_type: application/json; charset=utf-8\n"
+    "    allow_root: true\n"
+    "    trust_accel_headers: true\n"
+    "    umask: 077\n"
+    "    max_body: 0\n"
+    "    concurrency: 1\n"
+    "    kill_grace: 0\n"
+    "defaults:\n"
+    "  timeout: 5s\n"
+    "  methods: [GET, HEAD]\n"
+    "  limits: {cpu: 1500ms, memory: 128M, core: unlimited}\n"
+    "  env: {A: def, B: def}\n"
+    "  pass_env: [TZ, LANG]\n"
+    "  pass_params: [HTTP_X_ID]\n"
+    "  group: www-data\n"
+    "  cwd: /var/empty\n"
+    "prefix: /fn\n"
+    "functions_dir: ./functions/\n";
+
+static void
+check_fn_a(const struct fn_spec *a)
+{
+	ck_assert_str_eq(a->path, "/opt/a");
+	ck_assert_uint_eq(a->nargs, 3);
+	ck_assert_str_eq(a->args[1], "1");
+	ck_assert_str_eq(a->args[2], "2");
+	ck_assert_uint_eq(a->timeout_ms, 250);
+	ck_assert_int_eq(a->mode, FN_MODE_RAW);
+	ck_assert_str_eq(a->content_type, "application/json; charset=utf-8");
+	ck_assert(a->allow_root && a->trust_accel_headers);
+	ck_assert_uint_eq(a->umask, 077);
+	ck_assert_uint_eq(a->max_body, 0);
+	ck_assert_uint_eq(a->concurrency, 1);
+	ck_assert_uint_eq(a->kill_grace_ms, 0);
+	ck_assert_uint_eq(a->nmethods, 2);
+	ck_assert_str_eq(a->methods[1], "HEAD");
+	ck_assert_uint_eq(a->limits[FN_LIMIT_CPU], 2);
+	ck_assert_uint_eq(a->limits[FN_LIMIT_MEMORY], 128 * MIB);
+	ck_assert_uint_eq(a->limits[FN_LIMIT_NOFILE], 256);
+	ck_assert_uint_eq(a->limits[FN_LIMIT_CORE], FN_UNLIMITED);
+	ck_assert_uint_eq(a->nenv, 2);
+	ck_assert_str_eq(a->env[1].name, "B");
+	ck_assert_str_eq(a->env[1].value, "def");
+	ck_assert_uint_eq(a->npass_env, 2);
+	ck_assert_str_eq(a->pass_params[0], "HTTP_X_ID");
+	ck_assert_str_eq(a->user, "nobody");
+	ck_assert_str_eq(a->group, "www-data");
+	ck_assert_str_eq(a->cwd, "/var/empty");
+	ck_assert_uint_eq(a->isolate, 0);
+}
+
+static void
+check_fn_b(const struct fn_spec *b)
+{
+	static const char *const env[][2] = {
+		{ "A", "def" }, { "B", "fn" }, { "C", "fn" },
+	};
+	size_t i;
+
+	ck_assert_str_eq(b->path, "/etc/fn/functions/b.sh");
+	ck_assert_uint_eq(b->nargs, 0);
+	ck_assert_uint_eq(b->nmethods, 1);
+	ck_assert_str_eq(b->methods[0], "POST");
+	ck_assert_uint_eq(b->timeout_ms, 5000);
+	ck_assert_uint_eq(b->limits[FN_LIMIT_CPU], 2);
+	ck_assert_uint_eq(b->limits[FN_LIMIT_MEMORY], 64 * MIB);
+	ck_assert_uint_eq(b->limits[FN_LIMIT_NOFILE], FN_UNLIMITED);
+	ck_assert_uint_eq(b->limits[FN_LIMIT_NPROC], 64);
+	ck_assert_uint_eq(b->limits[FN_LIMIT_CORE], FN_UNLIMITED);
+	ck_assert_uint_eq(b->nenv, NELEM(env));
+	for (i = 0; i < NELEM(env); i++) {
+		ck_assert_str_eq(b->env[i].name, env[i][0]);
+		ck_assert_str_eq(b->env[i].value, env[i][1]);
+	}
+	ck_assert_uint_eq(b->npass_env, 1);
+	ck_assert_str_eq(b->pass_env[0], "HOME");
+	ck_assert_uint_eq(b->npass_params, 1);
+	ck_assert_str_eq(b->user, "alice");
+	ck_assert_str_eq(b->group, "www-data");
+	ck_assert_str_eq(b->cwd, "/srv");
+	ck_assert_uint_eq(b->isolate, FN_ISOLATE_PID | FN_ISOLATE_NET);
+}
+
+START_TEST(test_precedence_and_merge)
+{
+	struct manifest *m = tm_parse_ok(precedence_yaml);
+
+	ck_assert_str_eq(m->prefix, "/fn/");
+	ck_assert_str_eq(m->functions_dir, "/etc/fn/functions");
+	ck_assert_uint_eq(m->nfunctions, 2);
+	ck_assert_str_eq(m->functions[0].name, "a");   /* sorted by name */
+	ck_assert_str_eq(m->functions[1].name, "b");
+	check_fn_a(manifest_find(m, "a"));
+	check_fn_b(manifest_find(m, "b"));
+	/* The drop-in template: built-ins merged with "defaults" only. */
+	ck_assert_ptr_null(m->defaults.name);
+	ck_assert_ptr_null(m->defaults.path);
+	ck_assert_uint_eq(m->defaults.timeout_ms, 5000);
+	ck_assert_uint_eq(m->defaults.nenv, 2);
+	ck_assert_uint_eq(m->defaults.limits[FN_LIMIT_MEMORY], 128 * MIB);
+	ck_assert_uint_eq(m->defaults.limits[FN_LIMIT_STACK], 8 * MIB);
+	ck_assert_str_eq(m->defaults.user, "nobody");
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_dropin_defaults_copy)
+{
+	struct manifest *m = tm_parse_ok(precedence_yaml);
+	struct fn_spec d;
+
+	ck_assert_int_eq(fn_spec_copy(&d, &m->defaults), 0);
+	ck_assert(d.methods != m->defaults.methods);
+	ck_assert(d.env != m->defaults.env);
+	ck_assert_str_eq(d.env[0].value, "def");
+	ck_assert_str_eq(d.pass_env[1], "LANG");
+	ck_assert_str_eq(d.cwd, "/var/empty");
+	ck_assert(fn_spec_allows(&d, "HEAD"));
+	ck_assert(!fn_spec_allows(&d, "POST"));
+	ck_assert(!fn_spec_allows(&d, "head"));
+	ck_assert(!fn_spec_allows(NULL, "GET"));
+	manifest_free(m);              /* the copy owns its strings */
+	ck_assert_str_eq(d.methods[0], "GET");
+	fn_spec_clear(&d);
+	ck_assert_ptr_null(d.methods);
+	ck_assert_uint_eq(d.nmethods, 0);
+	fn_spec_clear(&d);             /* twice is fine */
+	fn_spec_clear(NULL);
+	ck_assert_int_eq(fn_spec_copy(&d, NULL), -1);
+	ck_assert_int_eq(fn_spec_copy(NULL, &d), -1);
+	manifest_free(NULL);
+	manifest_errors_clear(NULL);
+}
+END_TEST
+
+struct norm_case {
+	const char *yaml;
+	const char *prefix;
+	const char *path;     /* of function "f" */
+	const char *functions_dir;
+};
+
+static const struct norm_case norms[] = {
+	{ "prefix: /\nfunctions: {f: {path: x}}\n", "/", "/etc/fn/x", NULL },
+	{ "prefix: /fn\nfunctions: {f: {path: ./x}}\n", "/fn/",
+	    "/etc/fn/x", NULL },
+	{ "prefix: /a/b/\nfunctions: {f: {path: bin/x}}\n", "/a/b/",
+	    "/etc/fn/bin/x", NULL },
+	{ "functions_dir: /srv/fn/\nfunctions: {f: {path: x}}\n", "/",
+	    "/srv/fn/x", "/srv/fn" },
+	{ "functions_dir: .\nfunctions: {f: {path: x}}\n", "/",
+	    "/etc/fn/x", "/etc/fn" },
+	{ "functions_dir: fns\nfunctions: {f: {path: /usr/bin/env}}\n", "/",
+	    "/usr/bin/env", "/etc/fn/fns" },
+	{ "functions: {f: {path: \"././/sub/x\"}}\nfunctions_dir: d\n", "/",
+	    "/etc/fn/d/sub/x", "/etc/fn/d" },
+};
+
+START_TEST(test_normalization)
+{
+	const struct norm_case *c = &norms[_i];
+	struct manifest *m = tm_parse_ok(c->yaml);
+
+	ck_assert_str_eq(m->prefix, c->prefix);
+	ck_assert_str_eq(manifest_find(m, "f")->path, c->path);
+	if (c->functions_dir == NULL)
+		ck_assert_ptr_null(m->functions_dir);
+	else
+		ck_assert_str_eq(m->functions_dir, c->functions_dir);
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_scalar_forms)
+{
+	struct manifest *m = tm_parse_ok(
+	    "socket_mode: 0600\n"          /* unquoted: read as octal text */
+	    "workers: \"8\"\n"
+	    "admin: false\n"
+	    "allow_from: [10.0.0.0/8, \"fd00::/8\", 192.168.1.7]\n"
+	    "listen: \"[::1]:9000\"\n"
+	    "shutdown_timeout: 0\n"
+	    "log: {invocations: /var/log/fn.jsonl, stderr_max: 0}\n"
+	    "defaults:\n"
+	    "  umask: 22\n"
+	    "  limits: {cpu: 1ms, fsize: 0, stack: unlimited, nproc: 1}\n"
+	    "  env: {EMPTY: \"\", NUM: 42, T: true}\n"
+	    "  pass_params: []\n"
+	    "functions:\n"
+	    "  f:\n"
+	    "    path: /bin/true\n"
+	    "    args: []\n");
+
+	ck_assert_uint_eq(m->socket_mode, 0600);
+	ck_assert_uint_eq(m->workers, 8);
+	ck_assert(!m->admin);
+	ck_assert_uint_eq(m->nallow_from, 3);
+	ck_assert_uint_eq(m->allow_from[1].family, AF_INET6);
+	ck_assert_str_eq(m->listen, "[::1]:9000");
+	ck_assert_uint_eq(m->shutdown_timeout_ms, 0);
+	ck_assert_str_eq(m->log_invocations, "/var/log/fn.jsonl");
+	ck_assert_uint_eq(m->stderr_max, 0);
+	ck_assert_uint_eq(m->defaults.umask, 022);
+	ck_assert_uint_eq(m->defaults.limits[FN_LIMIT_CPU], 1);
+	ck_assert_uint_eq(m->defaults.limits[FN_LIMIT_FSIZE], 0);
+	ck_assert_uint_eq(m->defaults.limits[FN_LIMIT_STACK], FN_UNLIMITED);
+	ck_assert_uint_eq(m->defaults.limits[FN_LIMIT_NPROC], 1);
+	ck_assert_uint_eq(m->defaults.nenv, 3);
+	ck_assert_str_eq(m->defaults.env[0].value, "");
+	ck_assert_str_eq(m->defaults.env[1].value, "42");
+	ck_assert_str_eq(m->defaults.env[2].value, "true");
+	ck_assert_uint_eq(m->functions[0].nargs, 0);
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_find_sorted)
+{
+	static const char *const names[] = {
+		"zeta", "Alpha", "m.2", "m-1", "0day", "m_3", "beta",
+	};
+	char yaml[1024] = "functions:\n";
+	struct manifest *m;
+	size_t i;
+
+	for (i = 0; i < NELEM(names); i++) {
+		strcat(yaml, "  ");
+		strcat(yaml, names[i]);
+		strcat(yaml, ": {path: /bin/true}\n");
+	}
+	m = tm_parse_ok(yaml);
+	ck_assert_uint_eq(m->nfunctions, NELEM(names));
+	for (i = 1; i < m->nfunctions; i++)
+		ck_assert(strcmp(m->functions[i - 1].name,
+		    m->functions[i].name) < 0);
+	for (i = 0; i < NELEM(names); i++)
+		ck_assert_str_eq(manifest_find(m, names[i])->name, names[i]);
+	ck_assert_ptr_null(manifest_find(m, "alpha"));
+	ck_assert_ptr_null(manifest_find(m, "m"));
+	ck_assert_ptr_null(manifest_find(m, ""));
+	ck_assert_ptr_null(manifest_find(m, NULL));
+	ck_assert_ptr_null(manifest_find(NULL, "zeta"));
+	manifest_free(m);
+}
+END_TEST
+
+struct peer_case {
+	int family;
+	const char *addr;
+	bool allowed;
+};
+
+static const struct peer_case default_peers[] = {
+	{ AF_INET, "127.0.0.1", true },
+	{ AF_INET, "127.255.0.9", true },
+	{ AF_INET, "128.0.0.1", false },
+	{ AF_INET, "10.0.0.1", false },
+	{ AF_INET6, "::1", true },
+	{ AF_INET6, "::2", false },
+	{ AF_INET6, "::ffff:127.0.0.1", true },
+	{ AF_INET6, "::ffff:10.0.0.1", false },
+	{ AF_INET6, "fe80::1", false },
+};
+
+static const struct peer_case custom_peers[] = {
+	{ AF_INET, "192.168.1.7", true },
+	{ AF_INET, "192.168.1.8", false },
+	{ AF_INET, "10.20.30.40", true },
+	{ AF_INET, "11.0.0.1", false },
+	{ AF_INET, "127.0.0.1", false },
+	{ AF_INET6, "::ffff:10.1.2.3", true },
+	{ AF_INET6, "fd12:3456::1", true },
+	{ AF_INET6, "fe00::1", false },
+	{ AF_INET6, "::1", false },
+};
+
+static void
+check_peers(const struct manifest *m, const struct peer_case *c, size_t n)
+{
+	unsigned char a[16];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(inet_pton(c[i].family, c[i].addr, a), 1);
+		ck_assert_msg(manifest_peer_allowed(m, c[i].family, a) ==
+		    c[i].allowed, "%s", c[i].addr);
+	}
+}
+
+START_TEST(test_peer_allowed)
+{
+	struct manifest *m = tm_parse_ok("workers: 1\n");
+	unsigned char a[16] = { 127, 0, 0, 1 };
+
+	check_peers(m, default_peers, NELEM(default_peers));
+	ck_assert(!manifest_peer_allowed(m, AF_UNIX, a));
+	ck_assert(!manifest_peer_allowed(m, AF_INET, NULL));
+	ck_assert(!manifest_peer_allowed(NULL, AF_INET, a));
+	manifest_free(m);
+	m = tm_parse_ok("allow_from: [192.168.1.7, 10.0.0.0/8, fd00::/8]\n");
+	check_peers(m, custom_peers, NELEM(custom_peers));
+	manifest_free(m);
+	m = tm_parse_ok("allow_from: []\n");
+	ck_assert(!manifest_peer_allowed(m, AF_INET, a));
+	manifest_free(m);
+	m = tm_parse_ok("allow_from: [0.0.0.0/0]\n");
+	ck_assert(manifest_peer_allowed(m, AF_INET, a));
+	manifest_free(m);
+}
+END_TEST
+
+START_TEST(test_error_format)
+{
+	struct manifest_error e = { 3, 7, "bad thing" };
+	char buf[64], small[12];
+
+	ck_assert_str_eq(manifest_error_format("f.yaml", &e, buf, sizeof(buf)),
+	    "f.yaml:3:7: bad thing");
+	e.line = 0;
+	ck_assert_str_eq(manifest_error_format("f.yaml", &e, buf, sizeof(buf)),
+	    "f.yaml: bad thing");
+	e.line = 3;
+	ck_assert_str_eq(manifest_error_format("f.yaml", &e, small,
+	    sizeof(small)), "f.yaml:3...");
+}
+END_TEST
+
+/* manifest_parse appends to the caller's list and keeps what was there. */
+START_TEST(test_errors_append)
+{
+	struct manifest_errors e = { 0 };
+	struct manifest *m;
+	const char *yaml = "workers: 0\n";
+
+	ck_assert_int_eq(manifest_parse(yaml, strlen(yaml), TM_FILE, NULL,
+	    &m, &e), -1);
+	ck_assert_int_eq(manifest_parse(yaml, strlen(yaml), TM_FILE, NULL,
+	    &m, &e), -1);
+	ck_assert_uint_eq(e.n, 2);
+	ck_assert_str_eq(e.v[0].msg, "\"workers\" must be between 1 and 4096");
+	ck_assert_str_eq(e.v[1].msg, e.v[0].msg);
+	manifest_errors_clear(&e);
+	ck_assert_uint_eq(e.n, 0);
+	ck_assert_ptr_null(e.v);
+}
+END_TEST
+
+/* ---- manifest_load ------------------------------------------------------ */
+
+/* A relative file name: its folder is found under the current one. */
+START_TEST(test_load_relative)
+{
+	static const char yaml[] = "functions: {f: {path: f.sh}}\n";
+	char *dir = tm_tmpdir(), old[PATH_MAX], here[PATH_MAX];
+	char want[PATH_MAX + 32];
+	struct manifest_errors e = { 0 };
+	struct manifest *m;
+
+	ck_assert_ptr_nonnull(getcwd(old, sizeof(old)));
+	ck_assert_int_eq(chdir(dir), 0);
+	ck_assert_ptr_nonnull(getcwd(here, sizeof(here)));
+	ck_assert_int_eq(mkdir("sub", 0700), 0);
+	tm_write_file("fn.yaml", yaml, sizeof(yaml) - 1);
+	tm_write_file("sub/fn.yaml", yaml, sizeof(yaml) - 1);
+	ck_assert_int_eq(manifest_load("fn.yaml", &m, &e), 0);
+	ck_assert_str_eq(m->dir, here);
+	ck_assert_str_eq(m->file, "fn.yaml");
+	snprintf(want, sizeof(want), "%s/f.sh", here);
+	ck_assert_str_eq(manifest_find(m, "f")->path, want);
+	manifest_free(m);
+	ck_assert_int_eq(manifest_load("./sub/fn.yaml", &m, &e), 0);
+	snprintf(want, sizeof(want), "%s/sub", here);
+	ck_assert_str_eq(m->dir, want);
+	manifest_free(m);
+	ck_assert_uint_eq(e.n, 0);
+	ck_assert_int_eq(unlink("sub/fn.yaml"), 0);
+	ck_assert_int_eq(unlink("fn.yaml"), 0);
+	ck_assert_int_eq(rmdir("sub"), 0);
+	ck_assert_int_eq(chdir(old), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
+	free(dir);
+}
+END_TEST
+
+Suite *
+suite_manifest(void)
+{
+	Suite *s = suite_create("manifest");
+	TCase *ok = tcase_create("valid");
+	TCase *load = tcase_create("load");
+
+	tcase_add_loop_test(ok, test_empty_manifest, 0,
+	    NELEM(empty_manifests));
+	tcase_add_test(ok, test_spec_example);
+	tcase_add_test(ok, test_precedence_and_merge);
+	tcase_add_test(ok, test_dropin_defaults_copy);
+	tcase_add_loop_test(ok, test_normalization, 0, NELEM(norms));
+	tcase_add_test(ok, test_scalar_forms);
+	tcase_add_test(ok, test_find_sorted);
+	tcase_add_test(ok, test_peer_allowed);
+	tcase_add_test(ok, test_error_format);
+	tcase_add_test(ok, test_errors_append);
+	tcase_add_test(load, test_load_relative);
+	suite_add_tcase(s, ok);
+	suite_add_tcase(s, load);
+	tm_add_invalid_tcases(s);
+	return s;
+}
