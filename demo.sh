@@ -282,7 +282,8 @@ main() {
 	while kill -0 "$FN_PID" 2>/dev/null && kill -0 "$NGINX_PID" 2>/dev/null; do
 		sleep 1
 	done
-	say "fnlauncher or nginx exited on its own"
+	say "fnlauncher or nginx exited on its own; last log lines:"
+	tail -n 10 "$RUN/fnlauncher.log" "$RUN/nginx/error.log" >&2 || true
 	exit 1
 }
 

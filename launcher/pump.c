@@ -494,11 +494,13 @@ pump_round(struct pump *p)
 	bool want_body = !p->in_eof && !p->resp_done;
 
 	/* Body bytes libfcgi already holds never make the socket readable. */
-	if (want_body && in_pending(p) == 0 &&
-	    fcgibuf_unread(p->in, p->inv->req) != 0) {
+	while (want_body && fcgibuf_unread(p->in, p->inv->req) != 0) {
 		do_body_read(p);
 		want_body = !p->in_eof && !p->resp_done;
 	}
+	if ((p->in_eof && bodyq_len(p->bq) == 0) || p->resp_done)
+		close_fd(&p->in_fd);        /* the function sees EOF */
+	flush_held(p, false);
 
 #define ADD(slot, f, ev) do { idx[slot] = (int)n; pfd[n].fd = (f); \
 	pfd[n].events = (short)(ev); pfd[n].revents = 0; n++; } while (0)
@@ -540,9 +542,6 @@ pump_round(struct pump *p)
 	}
 	if (READY(I_IN) && p->in_fd >= 0)
 		do_body_write(p);
-	if ((p->in_eof && bodyq_len(p->bq) == 0) || p->resp_done)
-		close_fd(&p->in_fd);        /* the function sees EOF */
-	flush_held(p, false);
 	if (READY(I_OUT))
 		do_stdout(p);
 	if (READY(I_ERR))

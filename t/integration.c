@@ -10,6 +10,8 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -64,6 +66,8 @@ static const struct script SCRIPTS[] = {
 	    "X-Accel-Redirect: /accel-target\\n\\nfunction body\\n'\n", 0755 },
 	{ "bin/redir", "#!/bin/sh\n"
 	    "printf 'Location: https://example.org/elsewhere\\n\\n'\n", 0755 },
+	{ "bin/ids", "#!/bin/sh\n" CT_TEXT "echo \"$(id -u) $(id -g)\"\n",
+	    0755 },
 	{ "bin/sleepy", "#!/bin/sh\nsleep 0.3\n" CT_TEXT "echo done\n",
 	    0755 },
 	/* In functions_dir but not executable: never served. */
@@ -100,6 +104,7 @@ static const char CORE_MANIFEST[] =
     "  accel_trusted: { path: @DIR@/bin/accel, trust_accel_headers: true }\n"
     "  redir: { path: @DIR@/bin/redir }\n"
     "  sleepy: { path: @DIR@/bin/sleepy, concurrency: 32 }\n"
+    "  ids: { path: @DIR@/bin/ids }\n"
     "  fds:\n"
     "    path: @SH@\n"
     "    args:\n"
@@ -712,6 +717,30 @@ START_TEST(only_fds_012)
 }
 END_TEST
 
+/* ---- identity (SPEC 5): as root, functions run as nobody:nogroup ---- */
+
+START_TEST(runs_as_nobody)
+{
+	struct passwd *pw = getpwnam("nobody");
+	struct group *gr = getgrnam("nogroup");
+	char want[64];
+	struct hresp r;
+
+	if (geteuid() == 0) {
+		ck_assert_msg(pw != NULL && gr != NULL, "no nobody/nogroup");
+		snprintf(want, sizeof(want), "%ld %ld\n", (long)pw->pw_uid,
+		    (long)gr->gr_gid);
+	} else {
+		snprintf(want, sizeof(want), "%ld %ld\n", (long)geteuid(),
+		    (long)getegid());
+	}
+	req(&r, "/ids", NULL);
+	ASSERT_STATUS(&r, 200);
+	ck_assert_str_eq(r.body, want);
+	hresp_free(&r);
+}
+END_TEST
+
 /* ---- 17, 18: response headers ------------------------------------------ */
 
 START_TEST(x_accel_stripped)
@@ -843,6 +872,7 @@ static Suite *suite_integration(void)
 	tcase_add_test(tc, httpoxy);
 	tcase_add_test(tc, daemon_env_not_inherited);
 	tcase_add_test(tc, only_fds_012);
+	tcase_add_test(tc, runs_as_nobody);
 	tcase_add_test(tc, raw_mode_verbatim);
 	tcase_add_test(tc, x_accel_stripped);
 	tcase_add_test(tc, location_redirect_302);
