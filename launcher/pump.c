@@ -23,6 +23,7 @@
 #include "cgiresp.h"
 #include "fcgibuf.h"
 #include "fnlog.h"
+#include "identity.h"
 #include "pump.h"
 #include "reply.h"
 #include "spawnproc.h"
@@ -43,6 +44,7 @@ struct pump {
 	uint64_t deadline, kill_at, drain_until; /* monotonic us; 0: unset */
 	struct cgiresp *cgi;
 	struct bodyq *bq;         /* body from nginx, not yet in the child */
+	struct identity id;       /* who the child runs as (daemon is root) */
 	uint64_t stderr_kept, stderr_dropped;
 	size_t errlen;
 	size_t held;              /* stdout bytes in buf, not yet sent */
@@ -578,6 +580,35 @@ close_pair(int fds[2])
 	close_fd(&fds[1]);
 }
 
+/* When the daemon is root, the function runs as its user/group, and
+ * as uid 0 only with allow_root. 0, or -1 once the request is answered. */
+static int
+pick_identity(struct pump *p, struct spawn_req *rq)
+{
+	struct invocation *inv = p->inv;
+	const struct fn_spec *fn = inv->fn;
+	char err[256];
+
+	if (geteuid() != 0)
+		return 0;
+	if (identity_resolve(fn->user, fn->group, &p->id, err, sizeof(err)) < 0) {
+		fnlog(FNLOG_ERROR, "function=%s request_id=%s: refused: %s",
+		    fn->name, inv->request_id, err);
+		inv->outcome = "refused";
+		fail(p, 403, "refused", err);
+		return -1;
+	}
+	if (p->id.uid == 0 && !fn->allow_root) {
+		fnlog(FNLOG_ERROR, "function=%s request_id=%s: refused: user %s is root and allow_root is false",
+		    fn->name, inv->request_id, fn->user);
+		inv->outcome = "refused";
+		fail(p, 403, "refused", "the function's user is root (allow_root: false)");
+		return -1;
+	}
+	rq->id = &p->id;
+	return 0;
+}
+
 /* Start the process; on failure answer the request and return -1. */
 static int
 pump_spawn(struct pump *p)
@@ -590,6 +621,8 @@ pump_spawn(struct pump *p)
 	char msg[512];
 
 	memset(&rq, 0, sizeof(rq));
+	if (pick_identity(p, &rq) < 0)
+		return -1;
 	if (make_pipes(pin, pout, perr) < 0) {
 		snprintf(msg, sizeof(msg), "pipe: %s", strerror(errno));
 		goto spawn_failed;

@@ -68,6 +68,34 @@ child_dup(int fd, int target)
 	return dup2(fd, target) < 0 ? -1 : 0;
 }
 
+/* Groups, then gid, then uid, by raw system calls: glibc's wrappers
+ * would signal every thread of the daemon (we share its memory). Then
+ * verify: all three uids are the target's and root cannot come back. */
+static int
+child_identity(struct child_ctx *c, const struct identity *id)
+{
+	uid_t r, e, s;
+	gid_t gr, ge, gs;
+
+	if (syscall(SYS_setgroups, id->ngroups, id->groups) < 0 ||
+	    syscall(SYS_setresgid, id->gid, id->gid, id->gid) < 0 ||
+	    syscall(SYS_setresuid, id->uid, id->uid, id->uid) < 0)
+		return -1;
+	if (syscall(SYS_getresuid, &r, &e, &s) < 0 ||
+	    syscall(SYS_getresgid, &gr, &ge, &gs) < 0)
+		return -1;
+	if (r != id->uid || e != id->uid || s != id->uid || gr != id->gid ||
+	    ge != id->gid || gs != id->gid) {
+		errno = EPERM;
+		return -1;
+	}
+	if (id->uid != 0 && syscall(SYS_setresuid, 0, 0, 0) == 0) {
+		errno = EPERM;      /* could regain root: never exec */
+		return -1;
+	}
+	return 0;
+}
+
 static int
 child_main(void *arg)
 {
@@ -94,11 +122,16 @@ child_main(void *arg)
 		if (setrlimit(rl_resource[i], &rq->rl[i]) < 0)
 			child_fail(c, "setrlimit");
 	umask(rq->umask);
+	if (rq->id != NULL && child_identity(c, rq->id) < 0)
+		child_fail(c, "setuid");
 	if (rq->cwd != NULL && chdir(rq->cwd) < 0)
 		child_fail(c, "chdir");
-	/* Die with the daemon's thread that waits for us. */
+	/* Die with the daemon's thread that waits for us (after the
+	 * identity change, which clears it). */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
 		child_fail(c, "prctl");
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		child_fail(c, "no_new_privs");
 	sigemptyset(&none);
 	if (sigprocmask(SIG_SETMASK, &none, NULL) < 0)
 		child_fail(c, "sigprocmask");

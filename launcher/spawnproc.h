@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include "identity.h"
 #include "manifest.h"
 
 struct spawn_req {
@@ -22,6 +23,7 @@ struct spawn_req {
 	mode_t umask;
 	struct rlimit rl[FN_LIMIT_COUNT]; /* applied soft = hard */
 	int fd_in, fd_out, fd_err; /* become the child's 0, 1, 2 */
+	const struct identity *id; /* NULL: keep the daemon's identity */
 };
 
 struct spawn_res {

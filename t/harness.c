@@ -1,6 +1,9 @@
 /* harness.c — temp dir, nginx, the daemon and curl for the integration
  * tests. See harness.h for the contract. Processes are started with
  * fork/execve and argument vectors; no shell ever sees a string. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE  /* pipe2, close_range, strcasecmp, nftw, mkdtemp */
+#endif
 #include "harness.h"
 
 #include <ctype.h>

@@ -5,6 +5,9 @@
  * Each TCase starts nginx + the daemon once (unchecked fixture, in the
  * runner process) and, after every test, checks that no process of an
  * invocation is left behind (checked fixture). */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE  /* usleep */
+#endif
 #include "harness.h"
 
 #include <check.h>
