@@ -30,7 +30,8 @@
 #define NGINX_DEFAULT "/usr/sbin/nginx"
 #define CURL_DEFAULT "/usr/bin/curl"
 #define START_WAIT_MS 10000
-#define PATH_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define PATH_ENV \
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 static void hfail(const char *fmt, ...)
 {
@@ -196,16 +197,14 @@ int harness_write_file(const char *path, const void *data, size_t len,
 	return 0;
 }
 
-char *harness_read_file(const char *path, size_t *len)
+
+/* Read fd to EOF into a malloc'd NUL-terminated buffer. */
+static char *slurp_fd(int fd, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t cap = 4096, used = 0;
-	char *buf, *nb;
+	size_t cap = 256, used = 0;
+	char *buf = malloc(cap), *nb;
 	ssize_t n;
 
-	if (fd == -1)
-		return NULL;
-	buf = malloc(cap);
 	while (buf != NULL) {
 		if (cap - used < 2) {
 			nb = realloc(buf, cap * 2);
@@ -217,10 +216,7 @@ char *harness_read_file(const char *path, size_t *len)
 		n = read(fd, buf + used, cap - used - 1);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n < 0)
-			break;
-		if (n == 0) {
-			close(fd);
+		if (n <= 0) {
 			buf[used] = '\0';
 			if (len != NULL)
 				*len = used;
@@ -229,8 +225,19 @@ char *harness_read_file(const char *path, size_t *len)
 		used += (size_t)n;
 	}
 	free(buf);
-	close(fd);
 	return NULL;
+}
+
+char *harness_read_file(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *s;
+
+	if (fd == -1)
+		return NULL;
+	s = slurp_fd(fd, len);
+	close(fd);
+	return s;
 }
 
 char *harness_expand(const struct harness *h, const char *text)
@@ -651,35 +658,6 @@ static size_t curl_base(const char **argv, const char *bin)
 	return n;
 }
 
-/* Read fd to EOF into a malloc'd NUL-terminated buffer. */
-static char *slurp_fd(int fd, size_t *len)
-{
-	size_t cap = 256, used = 0;
-	char *buf = malloc(cap), *nb;
-	ssize_t n;
-
-	while (buf != NULL) {
-		if (cap - used < 2) {
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + used, cap - used - 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			buf[used] = '\0';
-			if (len != NULL)
-				*len = used;
-			return buf;
-		}
-		used += (size_t)n;
-	}
-	free(buf);
-	return NULL;
-}
 
 /* Keep only the last header block of curl -D output (a "100 Continue"
  * block may come first). */

@@ -42,10 +42,12 @@ static const struct script SCRIPTS[] = {
 	    "printf 'Content-Type: application/octet-stream\\n"
 	    "X-Content-Length: %s\\n\\n' \"$CONTENT_LENGTH\"\n"
 	    "exec cat\n", 0755 },
-	/* Reads all of stdin before writing: stock nginx stops sending the
-	 * request body once it has passed the response header on
-	 * (ngx_http_upstream_send_request_handler, u->header_sent), so only
-	 * this shape moves any size through nginx without spooling. */
+	/* Reads all of stdin before writing anything: big bodies each way,
+	 * without the full-duplex case /echo adds. Stock nginx stops sending
+	 * the request body once it has passed a response header on
+	 * (ngx_http_upstream_send_request_handler, u->header_sent), so a big
+	 * /echo only works if the daemon holds the response until the body
+	 * is in. */
 	{ "bin/echobuf", "#!/bin/sh\nt=@DIR@/spool/echobuf.$$\ncat > \"$t\"\n"
 	    "printf 'Content-Type: application/octet-stream\\n"
 	    "X-Content-Length: %s\\n\\n' \"$CONTENT_LENGTH\"\n"
@@ -143,6 +145,20 @@ static const char PREFIX_MANIFEST[] =
 static const char *const DAEMON_ENV[] = { "FNL_SECRET=leak", "LD_PRELOAD=",
     NULL };
 
+/* Last part of the daemon log, for failure messages. */
+static const char *log_tail(void)
+{
+	static char buf[2048];
+	char *log = harness_daemon_log(H);
+	size_t len = strlen(log);
+	const char *p = len > sizeof(buf) - 1 ? log + len - (sizeof(buf) - 1)
+	    : log;
+
+	snprintf(buf, sizeof(buf), "%s", p);
+	free(log);
+	return buf;
+}
+
 /* ---- fixtures ------------------------------------------------------------ */
 
 static void servers_up(const char *manifest, const char *locations)
@@ -187,9 +203,12 @@ static void servers_down(void)
 	H = NULL;
 }
 
-/* After every test: nothing an invocation started is still running. */
+/* After every test: nothing an invocation started is still running, and
+ * a sanitizer build of the daemon reported nothing. */
 static void no_leftovers(void)
 {
+	static const char *const asan[] = { "ERROR: AddressSanitizer", NULL };
+	static const char *const ubsan[] = { "runtime error:", NULL };
 	char desc[2048];
 	int n;
 
@@ -197,23 +216,11 @@ static void no_leftovers(void)
 		return;
 	n = harness_leftovers(H, 3000, desc, sizeof(desc));
 	ck_assert_msg(n == 0, "%d process(es) left behind: %s", n, desc);
+	ck_assert_msg(!harness_log_has(H, asan) && !harness_log_has(H, ubsan),
+	    "sanitizer report in the daemon log:\n%s", log_tail());
 }
 
 /* ---- helpers ------------------------------------------------------------- */
-
-/* Last part of the daemon log, for failure messages. */
-static const char *log_tail(void)
-{
-	static char buf[2048];
-	char *log = harness_daemon_log(H);
-	size_t len = strlen(log);
-	const char *p = len > sizeof(buf) - 1 ? log + len - (sizeof(buf) - 1)
-	    : log;
-
-	snprintf(buf, sizeof(buf), "%s", p);
-	free(log);
-	return buf;
-}
 
 /* Run curl; the request itself must complete (curl exit 0). */
 static void req(struct hresp *r, const char *path, const char *const *args)
@@ -828,7 +835,7 @@ START_TEST(twenty_at_once)
 }
 END_TEST
 
-/* ---- SIGTERM: exit 0 and remove the socket (SPEC 9) ----------------------- */
+/* ---- SIGTERM: exit 0 and remove the socket (SPEC 9) --------------------- */
 
 START_TEST(sigterm_exits_clean)
 {
