@@ -24,6 +24,7 @@
 #include "fcgibuf.h"
 #include "fnlog.h"
 #include "identity.h"
+#include "reaper.h"
 #include "pump.h"
 #include "reply.h"
 #include "spawnproc.h"
@@ -103,7 +104,16 @@ end_response(struct pump *p)
 	FCGX_FClose(p->inv->req->err);
 	if (FCGX_FClose(p->inv->req->out) < 0)
 		p->inv->keep_conn_ok = false;
+	/* Without FCGI_KEEP_CONN nginx takes the end of the connection as
+	 * the end of the response (its pipe length is unknown, so what came
+	 * with the header waits for EOF): send that EOF now, not after the
+	 * teardown. */
+	if (!p->inv->req->keepConnection)
+		shutdown(p->ipc, SHUT_WR);
 	p->resp_done = true;
+	/* The request is over: what still runs gets kill_grace to exit. */
+	if (!p->exited && p->kill_at == 0)
+		p->kill_at = now_us() + p->inv->fn->kill_grace_ms * 1000u;
 }
 
 /* An error answer if nothing has gone out yet; otherwise cut the
@@ -683,6 +693,22 @@ spawn_failed:
 	return -1;
 }
 
+/* The rest of the process group, and whatever escaped it: kill, wait
+ * until the group is empty (its dead members come to us as orphans and
+ * are reaped by the sweep), then sweep once more. The leader is reaped,
+ * but while any member lives the group id cannot be reused. */
+static void
+reap_escapees(struct pump *p)
+{
+	for (int i = 0; i < 500; i++) {
+		if (kill(-p->pid, SIGKILL) < 0 && errno == ESRCH)
+			break;
+		reaper_sweep(p->inv->request_id);
+		usleep(1000);
+	}
+	reaper_sweep(p->inv->request_id);
+}
+
 /* After the loop: nothing left running, nothing unreaped. */
 static void
 pump_teardown(struct pump *p)
@@ -697,11 +723,14 @@ pump_teardown(struct pump *p)
 		kill_group(p, SIGKILL);
 		while (wait4(p->pid, &status, 0, &inv->ru) < 0 && errno == EINTR)
 			;
+		p->exited = true;
 		if (WIFEXITED(status))
 			inv->exit_code = WEXITSTATUS(status);
 		else if (WIFSIGNALED(status))
 			inv->signal = WTERMSIG(status);
 	}
+	if (p->pid > 0)
+		reap_escapees(p);
 	close_fd(&p->pidfd);
 	if (p->stderr_dropped > 0)
 		fnlog(FNLOG_WARN, "function=%s request_id=%s: %llu bytes of stderr dropped (stderr_max)",

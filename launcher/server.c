@@ -30,6 +30,7 @@
 #include "fnlog.h"
 #include "listener.h"
 #include "pump.h"
+#include "reaper.h"
 #include "reply.h"
 #include "route.h"
 #include "server.h"
@@ -233,8 +234,11 @@ invoke(struct invocation *inv, const struct fn_spec *fn, const struct route *r)
 		inv->bytes_out = reply_error(inv->req, 500, "spawn_failed",
 		    "out of memory", fn->name, inv->request_id, NULL);
 		inv->keep_conn_ok = false;
-	} else
+	} else {
+		reaper_register(inv->request_id);
 		pump_run(inv);
+		reaper_unregister(inv->request_id);
+	}
 	free(inv->envp);
 	free(inv->argv);
 	inv->envp = inv->argv = NULL;
@@ -482,8 +486,14 @@ serve(int sfd)
 	pfd[1].fd = sfd;
 	pfd[1].events = POLLIN;
 	for (;;) {
-		if (poll(pfd, 2, -1) < 0 && errno != EINTR)
+		int n = poll(pfd, 2, 1000);
+		if (n < 0 && errno != EINTR)
 			break;
+		if (n == 0) {
+			/* Housekeeping: orphans whose invocation has ended. */
+			reaper_sweep(NULL);
+			continue;
+		}
 		if (pfd[0].revents & POLLIN)
 			accept_one(&attr);
 		if (!(pfd[1].revents & POLLIN))
@@ -559,6 +569,8 @@ server_run(const char *file, const char *override)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (reaper_init() < 0)
+		fnlog(FNLOG_WARN, "cannot become a child subreaper: %s", strerror(errno));
 	if (sfd < 0 || setup(file, override) < 0)
 		return 1;
 	fnlog(FNLOG_INFO, "listening on %s (%zu functions, workers %u)",

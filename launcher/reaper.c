@@ -1,0 +1,159 @@
+/* reaper.c — processes that escaped their invocation's process group.
+ *
+ * kill(-pgid) misses a grandchild that called setsid() and whose parent
+ * died. The daemon is a child subreaper (PR_SET_CHILD_SUBREAPER), so such
+ * orphans become its children; the kernel hands them to the first live
+ * thread of the process, the main thread, which never spawns anything.
+ * So /proc/self/task/<pid>/children lists exactly the orphans.
+ *
+ * Which invocation an orphan belongs to is read from FN_REQUEST_ID in its
+ * /proc/PID/environ (its environment as of its last exec). An orphan of
+ * this invocation, one with no FN_REQUEST_ID at all, or one whose
+ * invocation is no longer in flight is killed and reaped; one that belongs
+ * to another invocation still running is left to that one's teardown. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "reaper.h"
+
+#define MAX_ORPHANS 4096
+#define MAX_INFLIGHT 8192
+#define ID_LEN 16
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static char inflight[MAX_INFLIGHT][ID_LEN + 1];
+static size_t ninflight;
+
+int
+reaper_init(void)
+{
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+}
+
+void
+reaper_register(const char *id)
+{
+	pthread_mutex_lock(&lock);
+	if (ninflight < MAX_INFLIGHT)
+		snprintf(inflight[ninflight++], ID_LEN + 1, "%s", id);
+	pthread_mutex_unlock(&lock);
+}
+
+void
+reaper_unregister(const char *id)
+{
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < ninflight; i++)
+		if (strcmp(inflight[i], id) == 0) {
+			memcpy(inflight[i], inflight[--ninflight], ID_LEN + 1);
+			break;
+		}
+	pthread_mutex_unlock(&lock);
+}
+
+static bool
+is_inflight(const char *id)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&lock);
+	for (size_t i = 0; i < ninflight && !found; i++)
+		found = strcmp(inflight[i], id) == 0;
+	pthread_mutex_unlock(&lock);
+	return found;
+}
+
+/* The orphans: children of the main thread. Returns how many. */
+static size_t
+list_orphans(pid_t *pids, size_t max)
+{
+	char path[64], buf[16384];
+	size_t n = 0, len = 0;
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	while (len < sizeof(buf) - 1 &&
+	    (r = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)r;
+	close(fd);
+	buf[len] = '\0';
+	for (char *p = buf, *end; n < max; p = end) {
+		long v = strtol(p, &end, 10);
+		if (end == p)
+			break;
+		pids[n++] = (pid_t)v;
+	}
+	return n;
+}
+
+/* FN_REQUEST_ID of PID into ID; false when it has none (or is a zombie). */
+static bool
+orphan_id(pid_t pid, char id[ID_LEN + 1])
+{
+	static const char key[] = "FN_REQUEST_ID=";
+	char path[64], buf[65536];
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/environ", (int)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = '\0';
+	for (char *p = buf; p < buf + len; p += strlen(p) + 1)
+		if (strncmp(p, key, sizeof(key) - 1) == 0) {
+			snprintf(id, ID_LEN + 1, "%s", p + sizeof(key) - 1);
+			return true;
+		}
+	return false;
+}
+
+/* One pass; returns how many orphans were killed and reaped. */
+static size_t
+sweep_once(const char *mine)
+{
+	static pid_t pids[MAX_ORPHANS];   /* guarded by sweep_lock */
+	char id[ID_LEN + 1];
+	size_t n = list_orphans(pids, MAX_ORPHANS), killed = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		bool has = orphan_id(pids[i], id);
+		if (has && (mine == NULL || strcmp(id, mine) != 0) && is_inflight(id))
+			continue;       /* another invocation's, still running */
+		/* Our child (zombie or not) until reaped: the pid is ours. */
+		kill(pids[i], SIGKILL);
+		while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
+			;
+		killed++;
+	}
+	return killed;
+}
+
+static pthread_mutex_t sweep_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+reaper_sweep(const char *request_id)
+{
+	/* Killing one orphan can orphan its children: go until none is
+	 * left (bounded: a fork bomb under RLIMIT_NPROC is finite). */
+	pthread_mutex_lock(&sweep_lock);
+	for (int round = 0; round < 64 && sweep_once(request_id) > 0; round++)
+		;
+	pthread_mutex_unlock(&sweep_lock);
+}
