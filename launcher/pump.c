@@ -738,6 +738,13 @@ pump_teardown(struct pump *p)
 		    (unsigned long long)p->stderr_dropped);
 	if (!p->in_eof)
 		inv->keep_conn_ok = false;
+	if (inv->exit_code > 0 && inv->outcome == NULL)
+		fnlog(FNLOG_WARN, "function=%s request_id=%s: exited with code %d",
+		    inv->fn->name, inv->request_id, inv->exit_code);
+	else if (inv->signal > 0 && inv->outcome == NULL)
+		fnlog(FNLOG_WARN, "function=%s request_id=%s: killed by signal %d (%s)",
+		    inv->fn->name, inv->request_id, inv->signal,
+		    strsignal(inv->signal));
 }
 
 void
@@ -774,7 +781,7 @@ pump_run(struct invocation *inv)
 	}
 	pump_teardown(p);
 	if (inv->outcome == NULL)
-		inv->outcome = inv->exit_code == 0 ? "ok" : "error";
+		inv->outcome = inv->exit_code == 0 && inv->signal == 0 ? "ok" : "error";
 	cgiresp_free(p->cgi);
 	bodyq_free(p->bq);
 	free(p);
