@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "manifest.h"
+#include "preflight.h"
 #include "server.h"
 
 #define DEFAULT_MANIFEST SYSCONFDIR "/fnlauncher/fnlauncher.yaml"
@@ -55,6 +56,13 @@ parse_flags(int argc, char **argv, struct opts *o)
 	return -1;
 }
 
+static void
+print_problem(enum preflight_level level, const char *msg, void *arg)
+{
+	printf("%s: %s%s\n", (const char *)arg,
+	    level == PREFLIGHT_WARNING ? "warning: " : "", msg);
+}
+
 /* -t: every problem on its own line, FILE:LINE:COL: message. */
 static int
 check_manifest(const char *file)
@@ -64,8 +72,11 @@ check_manifest(const char *file)
 	char line[1024];
 
 	if (manifest_load(file, &m, &errs) == 0) {
-		printf("%s: configuration OK\n", file);
+		size_t bad = preflight(m, print_problem, (void *)file);
 		manifest_free(m);
+		if (bad > 0)
+			return 1;
+		printf("%s: configuration OK\n", file);
 		return 0;
 	}
 	for (size_t i = 0; i < errs.n; i++)

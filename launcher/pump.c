@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "cgiresp.h"
 #include "fcgibuf.h"
 #include "fnlog.h"
+#include "execcheck.h"
 #include "identity.h"
 #include "reaper.h"
 #include "pump.h"
@@ -597,7 +599,7 @@ pick_identity(struct pump *p, struct spawn_req *rq)
 {
 	struct invocation *inv = p->inv;
 	const struct fn_spec *fn = inv->fn;
-	char err[256];
+	char err[PATH_MAX + 128];
 
 	if (geteuid() != 0)
 		return 0;
@@ -613,6 +615,13 @@ pick_identity(struct pump *p, struct spawn_req *rq)
 		    fn->name, inv->request_id, fn->user);
 		inv->outcome = "refused";
 		fail(p, 403, "refused", "the function's user is root (allow_root: false)");
+		return -1;
+	}
+	if (execcheck(fn->path, p->id.uid, err, sizeof(err)) < 0) {
+		fnlog(FNLOG_ERROR, "function=%s request_id=%s: refused: %s",
+		    fn->name, inv->request_id, err);
+		inv->outcome = "refused";
+		fail(p, 403, "refused", "the executable failed the identity checks (see the log)");
 		return -1;
 	}
 	rq->id = &p->id;
@@ -642,6 +651,7 @@ pump_spawn(struct pump *p)
 	rq.envp = inv->envp;
 	rq.cwd = fn->cwd;
 	rq.umask = fn->umask;
+	rq.isolate = fn->isolate;
 	spawn_limits(&rq, fn->limits);
 	rq.fd_in = pin[0];
 	rq.fd_out = pout[1];

@@ -29,6 +29,7 @@
 #include "cgienv.h"
 #include "fnlog.h"
 #include "listener.h"
+#include "preflight.h"
 #include "pump.h"
 #include "reaper.h"
 #include "reply.h"
@@ -407,6 +408,12 @@ accept_one(pthread_attr_t *attr)
 }
 
 static void
+log_problem(enum preflight_level level, const char *msg, void *arg)
+{
+	fnlog(level == PREFLIGHT_ERROR ? FNLOG_ERROR : FNLOG_WARN, "%s", msg);
+}
+
+static void
 reload(void)
 {
 	struct manifest_errors errs = { 0 };
@@ -419,6 +426,11 @@ reload(void)
 			    srv.file, &errs.v[i], line, sizeof(line)));
 		fnlog(FNLOG_ERROR, "reload failed: keeping the running manifest");
 		manifest_errors_clear(&errs);
+		return;
+	}
+	if (preflight(m, log_problem, NULL) > 0) {
+		fnlog(FNLOG_ERROR, "reload failed: keeping the running manifest");
+		manifest_free(m);
 		return;
 	}
 	struct mref *r = mref_new(m);
@@ -535,6 +547,10 @@ setup(const char *file, const char *override)
 			fnlog(FNLOG_ERROR, "%s", manifest_error_format(file,
 			    &errs.v[i], line, sizeof(line)));
 		manifest_errors_clear(&errs);
+		return -1;
+	}
+	if (preflight(m, log_problem, NULL) > 0) {
+		manifest_free(m);
 		return -1;
 	}
 	if ((srv.cur = mref_new(m)) == NULL ||

@@ -11,7 +11,11 @@
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -96,6 +100,37 @@ child_identity(struct child_ctx *c, const struct identity *id)
 	return 0;
 }
 
+/* In a new PID (and mount) namespace, /proc must show that namespace. */
+static int
+child_isolate_pid(void)
+{
+	return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+	    NULL);
+}
+
+/* A new network namespace has only "lo", and it is down: bring it up. */
+static int
+child_isolate_net(void)
+{
+	struct ifreq ifr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
+
+	if (s < 0)
+		return -1;
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, "lo", 3);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		ifr.ifr_flags |= IFF_UP;
+		rc = ioctl(s, SIOCSIFFLAGS, &ifr);
+	}
+	close(s);
+	/* /sys/class/net shows the namespace that mounted sysfs. */
+	if (rc == 0)
+		rc = mount("sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV |
+		    MS_NOEXEC | MS_RDONLY, NULL);
+	return rc;
+}
+
 static int
 child_main(void *arg)
 {
@@ -118,6 +153,14 @@ child_main(void *arg)
 	/* libfcgi's sockets are not close-on-exec: close everything else. */
 	if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
 		child_fail(c, "close_range");
+	/* Our mounts must not leak back into the daemon's namespace. */
+	if (rq->isolate != 0 &&
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		child_fail(c, "isolate: private mounts");
+	if ((rq->isolate & FN_ISOLATE_PID) && child_isolate_pid() < 0)
+		child_fail(c, "isolate pid: mount /proc");
+	if ((rq->isolate & FN_ISOLATE_NET) && child_isolate_net() < 0)
+		child_fail(c, "isolate net: loopback up");
 	for (size_t i = 0; i < FN_LIMIT_COUNT; i++)
 		if (setrlimit(rl_resource[i], &rq->rl[i]) < 0)
 			child_fail(c, "setrlimit");
@@ -155,8 +198,14 @@ spawn_start(const struct spawn_req *req, struct spawn_res *res)
 	/* No handler of ours may run on the child's stack. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pid = clone(child_main, stack + sizeof(stack),
-	    CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &ctx, &pidfd);
+	int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD;
+	/* A PID namespace makes teardown total: when its first process
+	 * (the function, pid 1 there) exits, the kernel kills the rest. */
+	if (req->isolate & FN_ISOLATE_PID)
+		flags |= CLONE_NEWPID | CLONE_NEWNS;
+	if (req->isolate & FN_ISOLATE_NET)
+		flags |= CLONE_NEWNET | CLONE_NEWNS;
+	pid = clone(child_main, stack + sizeof(stack), flags, &ctx, &pidfd);
 	int saved = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0) {

@@ -24,6 +24,7 @@ struct spawn_req {
 	struct rlimit rl[FN_LIMIT_COUNT]; /* applied soft = hard */
 	int fd_in, fd_out, fd_err; /* become the child's 0, 1, 2 */
 	const struct identity *id; /* NULL: keep the daemon's identity */
+	unsigned isolate;          /* FN_ISOLATE_PID | FN_ISOLATE_NET (root) */
 };
 
 struct spawn_res {

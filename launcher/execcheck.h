@@ -1,0 +1,14 @@
+/* execcheck.h — the checks before a function is run as another user
+ * (SPEC.md section 5, in the spirit of Apache suEXEC). */
+#ifndef FN_EXECCHECK_H
+#define FN_EXECCHECK_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* PATH must be a regular file, not writable by group or others, without
+ * setuid/setgid bits, owned by root or UID, in a folder not writable by
+ * group or others. Returns 0, or -1 with the failed check in WHY. */
+int execcheck(const char *path, uid_t uid, char *why, size_t len);
+
+#endif

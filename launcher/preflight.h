@@ -1,0 +1,22 @@
+/* preflight.h — what the manifest asks that this daemon cannot or should
+ * not do, found before serving: at start-up and by -t. */
+#ifndef FN_PREFLIGHT_H
+#define FN_PREFLIGHT_H
+
+#include <stddef.h>
+
+#include "manifest.h"
+
+enum preflight_level { PREFLIGHT_WARNING, PREFLIGHT_ERROR };
+
+typedef void (*preflight_report)(enum preflight_level level,
+    const char *msg, void *arg);
+
+/* Check M for this process's privileges: a daemon that is not root can
+ * neither switch users nor isolate; as root, every manifest function's
+ * user must exist and its executable pass execcheck(). Each problem goes
+ * to REPORT. Returns the number of errors. */
+size_t preflight(const struct manifest *m, preflight_report report,
+    void *arg);
+
+#endif
