@@ -1,11 +1,13 @@
 /* preflight.c — see preflight.h. */
 #include "config.h"
 
+#include <errno.h>
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "execcheck.h"
@@ -83,10 +85,40 @@ check_privileged(const struct fn_spec *fn, preflight_report report,
 	}
 }
 
+/* Files the manifest names that are not there (any daemon). */
+static void
+check_files(const struct manifest *m, preflight_report report, void *arg)
+{
+	char msg[PATH_MAX + 256];
+	struct stat st;
+
+	if (m->functions_dir != NULL &&
+	    (stat(m->functions_dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
+		snprintf(msg, sizeof(msg), "functions_dir %s is not a folder: drop-ins will not be found",
+		    m->functions_dir);
+		report(PREFLIGHT_WARNING, msg, arg);
+	}
+	for (size_t i = 0; i < m->nfunctions; i++) {
+		const struct fn_spec *fn = &m->functions[i];
+		if (access(fn->path, X_OK) < 0) {
+			snprintf(msg, sizeof(msg), "function %s: %s: %s: requests will get 502",
+			    fn->name, fn->path, strerror(errno));
+			report(PREFLIGHT_WARNING, msg, arg);
+		}
+		if (fn->cwd != NULL && (stat(fn->cwd, &st) < 0 || !S_ISDIR(st.st_mode))) {
+			snprintf(msg, sizeof(msg), "function %s: cwd %s is not a folder: requests will get 502",
+			    fn->name, fn->cwd);
+			report(PREFLIGHT_WARNING, msg, arg);
+		}
+	}
+}
+
 size_t
 preflight(const struct manifest *m, preflight_report report, void *arg)
 {
 	size_t errors = 0;
+
+	check_files(m, report, arg);
 
 	if (geteuid() != 0) {
 		errors += check_unprivileged(&m->defaults, report, arg);

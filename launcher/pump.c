@@ -118,6 +118,26 @@ end_response(struct pump *p)
 		p->kill_at = now_us() + p->inv->fn->kill_grace_ms * 1000u;
 }
 
+/* End the response so that nginx knows it is incomplete. A plain close
+ * reads as a normal end without FCGI_KEEP_CONN (nginx takes EOF as the
+ * end of the response), and so would a short record. A record header of
+ * type 0, which the FastCGI spec (section 8) does not define, makes nginx
+ * abort the request: it logs "upstream sent invalid FastCGI record type:
+ * 0" and closes the client connection without the final chunk. */
+static void
+cut_response(struct pump *p)
+{
+	unsigned char h[8] = { 1, 0, 0, 0, 0, 0, 0, 0 };
+	int id = p->inv->req->requestId;
+
+	FCGX_FFlush(p->out);
+	h[2] = (unsigned char)(id >> 8);
+	h[3] = (unsigned char)id;
+	(void)!write(p->ipc, h, sizeof(h));
+	shutdown(p->ipc, SHUT_RDWR);
+	p->inv->keep_conn_ok = false;
+}
+
 /* An error answer if nothing has gone out yet; otherwise cut the
  * response short so nginx (and the client) see it is incomplete. */
 static void
@@ -136,8 +156,7 @@ fail(struct pump *p, int status, const char *code, const char *msg)
 	} else {
 		fnlog(FNLOG_WARN, "function=%s request_id=%s: response cut short: %s",
 		    inv->fn->name, inv->request_id, msg);
-		shutdown(p->ipc, SHUT_RDWR);
-		inv->keep_conn_ok = false;
+		cut_response(p);
 	}
 	p->resp_done = true;
 }
@@ -146,6 +165,14 @@ fail(struct pump *p, int status, const char *code, const char *msg)
 static void
 abort_client(struct pump *p)
 {
+	/* HEAD: nginx needs no body and closes once it has the header. */
+	if (p->headers_sent && strcmp(p->inv->method, "HEAD") == 0) {
+		p->resp_done = true;
+		p->inv->keep_conn_ok = false;
+		if (!p->exited && p->kill_at == 0)
+			p->kill_at = now_us() + p->inv->fn->kill_grace_ms * 1000u;
+		return;
+	}
 	if (!p->aborted)
 		fnlog(FNLOG_INFO, "function=%s request_id=%s: client went away",
 		    p->inv->fn->name, p->inv->request_id);
@@ -640,6 +667,13 @@ pump_spawn(struct pump *p)
 	char msg[512];
 
 	memset(&rq, 0, sizeof(rq));
+	if (access(fn->path, F_OK) < 0) {
+		fnlog(FNLOG_ERROR, "function=%s request_id=%s: exec failed: %s: %s",
+		    fn->name, inv->request_id, fn->path, strerror(errno));
+		inv->outcome = "exec_failed";
+		fail(p, 502, "exec_failed", "the function could not be started (see the log)");
+		return -1;
+	}
 	if (pick_identity(p, &rq) < 0)
 		return -1;
 	if (make_pipes(pin, pout, perr) < 0) {
@@ -676,10 +710,14 @@ pump_spawn(struct pump *p)
 		    strerror(res.err));
 		if (strcmp(res.step, "clone") == 0)
 			goto spawn_failed;
+		if (strcmp(res.step, "execve") == 0 && res.err == ENOENT &&
+		    access(fn->path, F_OK) == 0)
+			snprintf(msg, sizeof(msg), "execve %s: the interpreter on its #! line was not found",
+			    fn->path);
 		fnlog(FNLOG_ERROR, "function=%s request_id=%s: exec failed: %s",
 		    fn->name, inv->request_id, msg);
 		inv->outcome = "exec_failed";
-		fail(p, 502, "exec_failed", msg);
+		fail(p, 502, "exec_failed", "the function could not be started (see the log)");
 		return -1;
 	}
 	close(pin[0]);

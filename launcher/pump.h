@@ -21,6 +21,7 @@ struct invocation {
 	const char *method;
 	const char *uri;
 	const char *remote_addr;
+	const char *fname;        /* requested name, when no function matched */
 	struct timespec start;    /* monotonic, when the request was read */
 	int wake_fd;              /* readable: the daemon is shutting down */
 

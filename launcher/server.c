@@ -278,6 +278,7 @@ dispatch(struct invocation *inv, struct fn_spec *tmp)
 		break;
 	}
 	if (route_lookup(m, r.name, tmp, &fn) < 0) {
+		inv->fname = r.name;
 		reject(inv, 404, "not_found", "no such function", r.name, NULL);
 		return;
 	}
@@ -308,7 +309,7 @@ record(const struct invocation *inv)
 {
 	struct fn_record rec = {
 		.request_id = inv->request_id,
-		.function = inv->fn ? inv->fn->name : NULL,
+		.function = inv->fn ? inv->fn->name : inv->fname,
 		.method = inv->method, .uri = inv->uri,
 		.outcome = inv->outcome ? inv->outcome : "error",
 		.remote_addr = inv->remote_addr, .status = inv->status,
@@ -441,10 +442,13 @@ reload(void)
 	fnlog_records_open(m->log_invocations);
 	pthread_mutex_lock(&srv.lock);
 	struct mref *old = srv.cur;
+	const char *was = old->m->listen, *now = m->listen;
+	if ((was == NULL) != (now == NULL) || (was && strcmp(was, now) != 0))
+		fnlog(FNLOG_WARN, "reload: 'listen' changed; it takes effect at the next restart");
 	srv.cur = r;
 	pthread_mutex_unlock(&srv.lock);
 	mref_put(old);
-	fnlog(FNLOG_INFO, "reloaded %s (%zu functions)", srv.file, m->nfunctions);
+	fnlog(FNLOG_INFO, "reloaded %s (functions: %zu)", srv.file, m->nfunctions);
 }
 
 static uint64_t
@@ -589,7 +593,7 @@ server_run(const char *file, const char *override)
 		fnlog(FNLOG_WARN, "cannot become a child subreaper: %s", strerror(errno));
 	if (sfd < 0 || setup(file, override) < 0)
 		return 1;
-	fnlog(FNLOG_INFO, "listening on %s (%zu functions, workers %u)",
+	fnlog(FNLOG_INFO, "listening on %s (functions: %zu, workers: %u)",
 	    srv.lst.desc, srv.cur->m->nfunctions, srv.cur->m->workers);
 	rc = serve(sfd);
 	listener_close(&srv.lst);
