@@ -22,6 +22,8 @@ struct invocation {
 	const char *uri;
 	const char *remote_addr;
 	const char *fname;        /* requested name, when no function matched */
+	const char *code;         /* error code of a rejection (metrics) */
+	bool ran;                 /* a process was started for it */
 	struct timespec start;    /* monotonic, when the request was read */
 	int wake_fd;              /* readable: the daemon is shutting down */
 

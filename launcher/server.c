@@ -29,6 +29,7 @@
 #include "cgienv.h"
 #include "fnlog.h"
 #include "listener.h"
+#include "metrics.h"
 #include "preflight.h"
 #include "pump.h"
 #include "reaper.h"
@@ -154,6 +155,7 @@ reject(struct invocation *inv, int status, const char *code,
 {
 	inv->status = status;
 	inv->outcome = "rejected";
+	inv->code = code;
 	inv->bytes_out = reply_error(inv->req, status, code, msg, fname,
 	    inv->request_id, extra);
 	drain_body(inv->req);
@@ -170,6 +172,21 @@ admin_request(struct invocation *inv, const struct route *r)
 		inv->bytes_out = reply_body(inv->req, inv->status, "text/plain",
 		    drain ? "draining\n" : "ok\n", drain ? 9 : 3,
 		    inv->request_id);
+		drain_body(inv->req);
+		return;
+	}
+	if (strcmp(r->path_info, "/metrics") == 0) {
+		size_t len = 0;
+		char *text = metrics_render(&len);
+		if (text == NULL) {
+			reject(inv, 500, "spawn_failed", "out of memory", NULL, NULL);
+			return;
+		}
+		inv->status = 200;
+		inv->bytes_out = reply_body(inv->req, 200,
+		    "text/plain; version=0.0.4; charset=utf-8", text, len,
+		    inv->request_id);
+		free(text);
 		drain_body(inv->req);
 		return;
 	}
@@ -237,7 +254,10 @@ invoke(struct invocation *inv, const struct fn_spec *fn, const struct route *r)
 		inv->keep_conn_ok = false;
 	} else {
 		reaper_register(inv->request_id);
+		metrics_in_flight(fn->name, 1);
+		inv->ran = true;
 		pump_run(inv);
+		metrics_in_flight(fn->name, -1);
 		reaper_unregister(inv->request_id);
 	}
 	free(inv->envp);
@@ -323,6 +343,16 @@ record(const struct invocation *inv)
 		.bytes_in = inv->bytes_in, .bytes_out = inv->bytes_out,
 	};
 	fnlog_record(&rec);
+	struct metrics_sample ms = {
+		.function = inv->fn ? inv->fn->name : NULL,
+		.outcome = rec.outcome,
+		.reason = strcmp(rec.outcome, "rejected") == 0 ? inv->code : NULL,
+		.ran = inv->ran,
+		.duration_s = (double)rec.duration_us / 1e6,
+		.cpu_user_s = (double)rec.cpu_user_us / 1e6,
+		.cpu_sys_s = (double)rec.cpu_sys_us / 1e6,
+	};
+	metrics_record(&ms);
 }
 
 static void
@@ -427,11 +457,13 @@ reload(void)
 			    srv.file, &errs.v[i], line, sizeof(line)));
 		fnlog(FNLOG_ERROR, "reload failed: keeping the running manifest");
 		manifest_errors_clear(&errs);
+		metrics_reload(false);
 		return;
 	}
 	if (preflight(m, log_problem, NULL) > 0) {
 		fnlog(FNLOG_ERROR, "reload failed: keeping the running manifest");
 		manifest_free(m);
+		metrics_reload(false);
 		return;
 	}
 	struct mref *r = mref_new(m);
@@ -449,6 +481,7 @@ reload(void)
 	pthread_mutex_unlock(&srv.lock);
 	mref_put(old);
 	fnlog(FNLOG_INFO, "reloaded %s (functions: %zu)", srv.file, m->nfunctions);
+	metrics_reload(true);
 }
 
 static uint64_t

@@ -1,0 +1,254 @@
+/* metrics.c — counters per function and their Prometheus text
+ * exposition (version 0.0.4), served at prefix + "_/metrics".
+ *
+ * Requests for names that match no function are counted under
+ * function="" so that random URLs cannot grow the table. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest.h"
+#include "metrics.h"
+
+#define NBUCKET 128
+
+static const char *const outcomes[] = {
+	"ok", "error", "timeout", "crashed", "refused", "rejected",
+	"client_abort", "exec_failed",
+};
+#define NOUTCOME (sizeof(outcomes) / sizeof(outcomes[0]))
+
+static const char *const reasons[] = {
+	"not_found", "method_not_allowed", "body_too_large", "busy",
+	"draining", "bad_request",
+};
+#define NREASON (sizeof(reasons) / sizeof(reasons[0]))
+
+/* Seconds: 1 ms to 60 s. */
+static const double bounds[] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+	10, 30, 60,
+};
+#define NBOUND (sizeof(bounds) / sizeof(bounds[0]))
+
+struct fnm {
+	struct fnm *next;
+	char name[FN_NAME_MAX + 1];
+	unsigned long long outcome[NOUTCOME];
+	unsigned long long reason[NREASON];
+	unsigned long long bucket[NBOUND];   /* not cumulative */
+	unsigned long long count;
+	double sum, cpu_user, cpu_sys;
+	long in_flight;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct fnm *table[NBUCKET];
+static unsigned long long reloads_ok, reloads_failed;
+
+static size_t
+index_of(const char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return i;
+	return n;
+}
+
+/* The entry of NAME, created if need be. Called with the lock held. */
+static struct fnm *
+entry(const char *name)
+{
+	unsigned h = 2166136261u;
+
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	struct fnm **pp = &table[h % NBUCKET];
+	for (; *pp != NULL; pp = &(*pp)->next)
+		if (strcmp((*pp)->name, name) == 0)
+			return *pp;
+	if ((*pp = calloc(1, sizeof(**pp))) != NULL)
+		snprintf((*pp)->name, sizeof((*pp)->name), "%s", name);
+	return *pp;
+}
+
+void
+metrics_in_flight(const char *function, int delta)
+{
+	pthread_mutex_lock(&lock);
+	struct fnm *e = entry(function);
+	if (e != NULL)
+		e->in_flight += delta;
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_record(const struct metrics_sample *s)
+{
+	const char *name = s->function ? s->function : "";
+	size_t o = index_of(outcomes, NOUTCOME, s->outcome);
+
+	pthread_mutex_lock(&lock);
+	struct fnm *e = entry(name);
+	if (e == NULL) {
+		pthread_mutex_unlock(&lock);
+		return;
+	}
+	if (o < NOUTCOME)
+		e->outcome[o]++;
+	if (s->reason != NULL) {
+		size_t r = index_of(reasons, NREASON, s->reason);
+		if (r < NREASON)
+			e->reason[r]++;
+	}
+	if (s->ran) {
+		size_t b = 0;
+		while (b < NBOUND && s->duration_s > bounds[b])
+			b++;
+		if (b < NBOUND)
+			e->bucket[b]++;
+		e->count++;
+		e->sum += s->duration_s;
+		e->cpu_user += s->cpu_user_s;
+		e->cpu_sys += s->cpu_sys_s;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_reload(bool ok)
+{
+	pthread_mutex_lock(&lock);
+	if (ok)
+		reloads_ok++;
+	else
+		reloads_failed++;
+	pthread_mutex_unlock(&lock);
+}
+
+/* A growing text buffer. */
+struct out {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+
+static void
+put(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(o->buf ? o->buf + o->len : NULL,
+		    o->buf ? o->cap - o->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			o->oom = true;
+			return;
+		}
+		if (o->buf != NULL && (size_t)n < o->cap - o->len) {
+			o->len += (size_t)n;
+			return;
+		}
+		size_t cap = (o->cap ? o->cap * 2 : 16384) + (size_t)n;
+		char *nb = realloc(o->buf, cap);
+		if (nb == NULL) {
+			o->oom = true;
+			return;
+		}
+		o->buf = nb;
+		o->cap = cap;
+	}
+}
+
+static void
+render_fn(struct out *o, const struct fnm *e, int part)
+{
+	unsigned long long cum = 0;
+
+	switch (part) {
+	case 0:
+		for (size_t i = 0; i < NOUTCOME; i++)
+			if (e->outcome[i] > 0)
+				put(o, "fnlauncher_invocations_total{function=\"%s\",outcome=\"%s\"} %llu\n",
+				    e->name, outcomes[i], e->outcome[i]);
+		break;
+	case 1:
+		if (e->count == 0)
+			break;
+		for (size_t b = 0; b < NBOUND; b++) {
+			cum += e->bucket[b];
+			put(o, "fnlauncher_invocation_duration_seconds_bucket{function=\"%s\",le=\"%g\"} %llu\n",
+			    e->name, bounds[b], cum);
+		}
+		put(o, "fnlauncher_invocation_duration_seconds_bucket{function=\"%s\",le=\"+Inf\"} %llu\n"
+		    "fnlauncher_invocation_duration_seconds_sum{function=\"%s\"} %.6f\n"
+		    "fnlauncher_invocation_duration_seconds_count{function=\"%s\"} %llu\n",
+		    e->name, e->count, e->name, e->sum, e->name, e->count);
+		break;
+	case 2:
+		if (e->name[0] != '\0')
+			put(o, "fnlauncher_in_flight{function=\"%s\"} %ld\n", e->name,
+			    e->in_flight);
+		break;
+	case 3:
+		if (e->count > 0)
+			put(o, "fnlauncher_cpu_seconds_total{function=\"%s\",mode=\"user\"} %.6f\n"
+			    "fnlauncher_cpu_seconds_total{function=\"%s\",mode=\"system\"} %.6f\n",
+			    e->name, e->cpu_user, e->name, e->cpu_sys);
+		break;
+	case 4:
+		for (size_t i = 0; i < NREASON; i++)
+			if (e->reason[i] > 0)
+				put(o, "fnlauncher_rejected_total{function=\"%s\",reason=\"%s\"} %llu\n",
+				    e->name, reasons[i], e->reason[i]);
+		break;
+	}
+}
+
+char *
+metrics_render(size_t *len)
+{
+	static const char *const head[] = {
+		"# HELP fnlauncher_invocations_total Requests answered, by function and outcome.\n"
+		"# TYPE fnlauncher_invocations_total counter\n",
+		"# HELP fnlauncher_invocation_duration_seconds Wall time of invocations that ran.\n"
+		"# TYPE fnlauncher_invocation_duration_seconds histogram\n",
+		"# HELP fnlauncher_in_flight Invocations running now.\n"
+		"# TYPE fnlauncher_in_flight gauge\n",
+		"# HELP fnlauncher_cpu_seconds_total CPU time of invocations (from wait4).\n"
+		"# TYPE fnlauncher_cpu_seconds_total counter\n",
+		"# HELP fnlauncher_rejected_total Requests answered without running the function.\n"
+		"# TYPE fnlauncher_rejected_total counter\n",
+	};
+	struct out o = { 0 };
+
+	pthread_mutex_lock(&lock);
+	for (int part = 0; part < 5; part++) {
+		put(&o, "%s", head[part]);
+		for (size_t b = 0; b < NBUCKET; b++)
+			for (const struct fnm *e = table[b]; e != NULL; e = e->next)
+				render_fn(&o, e, part);
+	}
+	put(&o, "# HELP fnlauncher_config_reloads_total Manifest reloads (SIGHUP), by result.\n"
+	    "# TYPE fnlauncher_config_reloads_total counter\n"
+	    "fnlauncher_config_reloads_total{result=\"ok\"} %llu\n"
+	    "fnlauncher_config_reloads_total{result=\"failed\"} %llu\n"
+	    "# HELP fnlauncher_build_info The version of this fnlauncher.\n"
+	    "# TYPE fnlauncher_build_info gauge\n"
+	    "fnlauncher_build_info{version=\"%s\"} 1\n",
+	    reloads_ok, reloads_failed, PACKAGE_VERSION);
+	pthread_mutex_unlock(&lock);
+	if (o.oom) {
+		free(o.buf);
+		return NULL;
+	}
+	*len = o.len;
+	return o.buf;
+}

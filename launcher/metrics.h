@@ -1,0 +1,30 @@
+/* metrics.h — counters for prefix + "_/metrics" (SPEC.md section 8). */
+#ifndef FN_METRICS_H
+#define FN_METRICS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct metrics_sample {
+	const char *function;   /* NULL: no function matched */
+	const char *outcome;    /* ok, error, timeout, ... */
+	const char *reason;     /* error code of a rejection, else NULL */
+	bool ran;               /* a process was started */
+	double duration_s;
+	double cpu_user_s;
+	double cpu_sys_s;
+};
+
+/* One answered request. */
+void metrics_record(const struct metrics_sample *s);
+
+/* An invocation of FUNCTION started (+1) or ended (-1). */
+void metrics_in_flight(const char *function, int delta);
+
+/* A SIGHUP reload succeeded or failed. */
+void metrics_reload(bool ok);
+
+/* The exposition text (malloc'd, *LEN bytes), or NULL on ENOMEM. */
+char *metrics_render(size_t *len);
+
+#endif
