@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "invoke.h"
 #include "manifest.h"
 #include "preflight.h"
 #include "server.h"
@@ -25,6 +26,9 @@ usage(FILE *f)
 	fprintf(f,
 	    "usage: fnlauncher [-c FILE] [-s ADDR]   run the daemon (foreground)\n"
 	    "       fnlauncher -t [-c FILE]          check the manifest and exit\n"
+	    "       fnlauncher invoke [-c FILE] [-X METHOD] [-H 'Name: value']...\n"
+	    "                  [-d DATA|@FILE|@-] [-i] NAME[/path][?query]\n"
+	    "                                        run one function locally\n"
 	    "       fnlauncher -V | -h\n"
 	    "  -c FILE  manifest (default %s)\n"
 	    "  -s ADDR  listen on unix:/path, HOST:PORT or [V6]:PORT\n",
@@ -105,7 +109,11 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	int rc = parse_flags(argc, argv, &o);
+	int rc;
+
+	if (argc > 1 && strcmp(argv[1], "invoke") == 0)
+		return invoke_main(argc - 1, argv + 1, DEFAULT_MANIFEST);
+	rc = parse_flags(argc, argv, &o);
 
 	if (rc >= 0)
 		return rc;

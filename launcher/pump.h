@@ -21,7 +21,7 @@ struct invocation {
 	const char *method;
 	const char *uri;
 	const char *remote_addr;
-	const char *fname;        /* requested name, when no function matched */
+	char fname[FN_NAME_MAX + 1]; /* requested name, when none matched */
 	const char *code;         /* error code of a rejection (metrics) */
 	bool ran;                 /* a process was started for it */
 	struct timespec start;    /* monotonic, when the request was read */

@@ -298,7 +298,7 @@ dispatch(struct invocation *inv, struct fn_spec *tmp)
 		break;
 	}
 	if (route_lookup(m, r.name, tmp, &fn) < 0) {
-		inv->fname = r.name;
+		snprintf(inv->fname, sizeof(inv->fname), "%s", r.name);
 		reject(inv, 404, "not_found", "no such function", r.name, NULL);
 		return;
 	}
@@ -329,7 +329,7 @@ record(const struct invocation *inv)
 {
 	struct fn_record rec = {
 		.request_id = inv->request_id,
-		.function = inv->fn ? inv->fn->name : inv->fname,
+		.function = inv->fn ? inv->fn->name : inv->fname[0] ? inv->fname : NULL,
 		.method = inv->method, .uri = inv->uri,
 		.outcome = inv->outcome ? inv->outcome : "error",
 		.remote_addr = inv->remote_addr, .status = inv->status,
@@ -571,8 +571,9 @@ serve(int sfd)
 	return 0;
 }
 
+/* Everything but the listening socket. */
 static int
-setup(const char *file, const char *override)
+setup_core(const char *file)
 {
 	struct manifest_errors errs = { 0 };
 	struct manifest *m = NULL;
@@ -604,7 +605,28 @@ setup(const char *file, const char *override)
 		fnlog(FNLOG_ERROR, "libfcgi initialisation failed");
 		return -1;
 	}
-	return listener_open(&srv.lst, m, override);
+	return 0;
+}
+
+int
+server_local(const char *file, int fd)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (reaper_init() < 0 || setup_core(file) < 0)
+		return -1;
+	/* `invoke` prints the invocation record on stderr. */
+	fnlog_records_open("stderr");
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, THREAD_STACK);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	atomic_fetch_add(&srv.conns, 1);
+	rc = pthread_create(&t, &attr, conn_thread, (void *)(intptr_t)fd);
+	pthread_attr_destroy(&attr);
+	return rc == 0 ? 0 : -1;
 }
 
 int
@@ -624,7 +646,8 @@ server_run(const char *file, const char *override)
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (reaper_init() < 0)
 		fnlog(FNLOG_WARN, "cannot become a child subreaper: %s", strerror(errno));
-	if (sfd < 0 || setup(file, override) < 0)
+	if (sfd < 0 || setup_core(file) < 0 ||
+	    listener_open(&srv.lst, srv.cur->m, override) < 0)
 		return 1;
 	fnlog(FNLOG_INFO, "listening on %s (functions: %zu, workers: %u)",
 	    srv.lst.desc, srv.cur->m->nfunctions, srv.cur->m->workers);

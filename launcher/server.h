@@ -8,4 +8,9 @@
  * NULL. Returns the process exit code (0 after a clean drain). */
 int server_run(const char *file, const char *listen_override);
 
+/* For `fnlauncher invoke`: load FILE and serve the one FastCGI
+ * connection FD in a thread, through the same code as a real request.
+ * Returns 0, or -1 (logged). */
+int server_local(const char *file, int fd);
+
 #endif
