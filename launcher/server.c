@@ -30,6 +30,7 @@
 #include "fnlog.h"
 #include "listener.h"
 #include "metrics.h"
+#include "notify.h"
 #include "preflight.h"
 #include "pump.h"
 #include "reaper.h"
@@ -512,6 +513,20 @@ drain(void)
 		poll(NULL, 0, 10);
 }
 
+/* systemd wants the monotonic time with RELOADING=1 (Type=notify-reload). */
+static void
+notify_reloading(void)
+{
+	char msg[64];
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ULL +
+	    (unsigned long long)ts.tv_nsec / 1000ULL);
+	notify(msg);
+}
+
 static void *
 drain_thread(void *arg)
 {
@@ -550,8 +565,11 @@ serve(int sfd)
 		struct signalfd_siginfo si;
 		if (read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
-		if (si.ssi_signo == SIGHUP)
+		if (si.ssi_signo == SIGHUP) {
+			notify_reloading();
 			reload();
+			notify("READY=1");
+		}
 		else if (si.ssi_signo == SIGUSR1) {
 			struct mref *mr = mref_get();
 			fnlog_records_open(mr->m->log_invocations);
@@ -560,6 +578,7 @@ serve(int sfd)
 			break;
 	}
 	/* Keep answering (503 draining) while in-flight requests finish. */
+	notify("STOPPING=1");
 	atomic_store(&srv.draining, true);
 	pthread_t t;
 	if (pthread_create(&t, &attr, drain_thread, NULL) != 0)
@@ -649,6 +668,8 @@ server_run(const char *file, const char *override)
 	if (sfd < 0 || setup_core(file) < 0 ||
 	    listener_open(&srv.lst, srv.cur->m, override) < 0)
 		return 1;
+	if (notify("READY=1") < 0)
+		fnlog(FNLOG_WARN, "NOTIFY_SOCKET: %s", strerror(errno));
 	fnlog(FNLOG_INFO, "listening on %s (functions: %zu, workers: %u)",
 	    srv.lst.desc, srv.cur->m->nfunctions, srv.cur->m->workers);
 	rc = serve(sfd);
