@@ -47,6 +47,14 @@ bodyq_free(struct bodyq *q)
 	free(q);
 }
 
+void
+bodyq_drop(struct bodyq *q)
+{
+	q->mhead = q->mtail = 0;
+	q->chead = q->ctail = 0;
+	q->roff = q->woff;
+}
+
 size_t
 bodyq_len(const struct bodyq *q)
 {

@@ -23,6 +23,9 @@ void bodyq_free(struct bodyq *q);
 /* Append LEN bytes. Returns 0, or -1 when the spool file failed (errno). */
 int bodyq_push(struct bodyq *q, const char *data, size_t len);
 
+/* Forget what is queued (the reader went away). */
+void bodyq_drop(struct bodyq *q);
+
 /* Bytes queued and not yet written out. */
 size_t bodyq_len(const struct bodyq *q);
 

@@ -19,10 +19,60 @@ why_fail(char *why, size_t len, const char *path, const char *what)
 	return -1;
 }
 
+/* The folder of P (a copy cut at its last '/') must not be writable by
+ * group or others. */
+static int
+folder_ok(const char *p, char *why, size_t len)
+{
+	char dir[PATH_MAX];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", p);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) < 0) {
+		snprintf(why, len, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return why_fail(why, len, dir, "folder writable by group or others");
+	return 0;
+}
+
+/* Every symlink on the way to PATH (the file or a folder) must sit in a
+ * folder that group and others cannot write: otherwise they could point
+ * it elsewhere after the checks. */
+static int
+symlinks_ok(const char *path, char *why, size_t len)
+{
+	char part[PATH_MAX];
+	struct stat st;
+	size_t n = strlen(path);
+
+	if (n >= sizeof(part))
+		return why_fail(why, len, path, "path too long");
+	for (size_t i = 1; i <= n; i++) {
+		if (path[i] != '/' && path[i] != '\0')
+			continue;
+		memcpy(part, path, i);
+		part[i] = '\0';
+		if (lstat(part, &st) == 0 && S_ISLNK(st.st_mode) &&
+		    folder_ok(part, why, len) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 int
 execcheck(const char *path, uid_t uid, char *why, size_t len)
 {
-	char real[PATH_MAX], *slash;
+	char real[PATH_MAX];
 	struct stat st;
 
 	if (realpath(path, real) == NULL || stat(real, &st) < 0) {
@@ -42,16 +92,7 @@ execcheck(const char *path, uid_t uid, char *why, size_t len)
 		    real, (unsigned)st.st_uid, (unsigned)uid);
 		return -1;
 	}
-	slash = strrchr(real, '/');
-	if (slash == real)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if (stat(real, &st) < 0) {
-		snprintf(why, len, "%s: %s", real, strerror(errno));
+	if (folder_ok(real, why, len) < 0)
 		return -1;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		return why_fail(why, len, real, "folder writable by group or others");
-	return 0;
+	return strcmp(real, path) == 0 ? 0 : symlinks_ok(path, why, len);
 }

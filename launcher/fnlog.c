@@ -122,10 +122,7 @@ fnlog_record(const struct fn_record *r)
 	size_t pos = 1;
 	int n;
 
-	pthread_mutex_lock(&rec_lock);
-	int fd = rec_fd;
-	pthread_mutex_unlock(&rec_lock);
-	if (fd < 0)
+	if (rec_fd < 0)
 		return;
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
@@ -155,7 +152,12 @@ fnlog_record(const struct fn_record *r)
 		pos = sizeof(buf) - 2;
 	buf[pos - 1] = '}';          /* replaces the last comma */
 	buf[pos++] = '\n';
-	(void)!write(fd, buf, pos);
+	/* Under the lock: a reopen must not close (and free the number of)
+	 * the fd while we write to it. */
+	pthread_mutex_lock(&rec_lock);
+	if (rec_fd >= 0)
+		(void)!write(rec_fd, buf, pos);
+	pthread_mutex_unlock(&rec_lock);
 }
 
 void

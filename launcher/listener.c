@@ -106,6 +106,11 @@ open_unix(struct listener *l, const char *path, const struct manifest *m)
 		return -1;
 	}
 	strcpy(sun.sun_path, path);
+	struct stat st;
+	if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+		fnlog(FNLOG_ERROR, "%s exists and is not a socket", path);
+		return -1;
+	}
 	if (access(path, F_OK) == 0 && unlink_stale(&sun) < 0) {
 		fnlog(FNLOG_ERROR, "%s: %s", path, strerror(errno));
 		return -1;
@@ -174,8 +179,23 @@ bad:
 	return -1;
 }
 
+static int open_any(struct listener *l, const struct manifest *m,
+    const char *override);
+
+/* The listening socket never blocks the main loop: a connection reset
+ * between poll and accept must not park it. */
 int
 listener_open(struct listener *l, const struct manifest *m,
+    const char *override)
+{
+	if (open_any(l, m, override) < 0)
+		return -1;
+	int fl = fcntl(l->fd, F_GETFL);
+	return fl < 0 ? -1 : fcntl(l->fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+static int
+open_any(struct listener *l, const struct manifest *m,
     const char *override)
 {
 	const char *addr = override != NULL ? override : m->listen;

@@ -477,8 +477,7 @@ do_body_write(struct pump *p)
 {
 	if (bodyq_write(p->bq, p->in_fd) < 0) {
 		close_fd(&p->in_fd);
-		bodyq_free(p->bq);
-		p->bq = bodyq_new(BODY_MEM);
+		bodyq_drop(p->bq);
 	}
 }
 
@@ -507,7 +506,7 @@ on_deadline(struct pump *p, uint64_t now)
 {
 	struct invocation *inv = p->inv;
 
-	if (!p->timed_out && p->deadline && now >= p->deadline) {
+	if (!p->timed_out && p->deadline && now >= p->deadline && !p->aborted) {
 		p->timed_out = true;
 		inv->outcome = "timeout";
 		fnlog(FNLOG_WARN, "function=%s request_id=%s: timeout after %llu ms",
@@ -752,9 +751,11 @@ reap_escapees(struct pump *p)
 		if (kill(-p->pid, SIGKILL) < 0 && errno == ESRCH)
 			break;
 		reaper_sweep(p->inv->request_id);
+		reaper_sweep_thread();
 		usleep(1000);
 	}
 	reaper_sweep(p->inv->request_id);
+	reaper_sweep_thread();
 }
 
 /* After the loop: nothing left running, nothing unreaped. */

@@ -73,16 +73,17 @@ is_inflight(const char *id)
 	return found;
 }
 
-/* The orphans: children of the main thread. Returns how many. */
+/* The children of thread TID (the main thread's are the orphans).
+ * Returns how many. */
 static size_t
-list_orphans(pid_t *pids, size_t max)
+list_children(pid_t tid, pid_t *pids, size_t max)
 {
 	char path[64], buf[16384];
 	size_t n = 0, len = 0;
 	ssize_t r;
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)tid);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	while (len < sizeof(buf) - 1 &&
@@ -130,22 +131,44 @@ sweep_once(const char *mine)
 {
 	static pid_t pids[MAX_ORPHANS];   /* guarded by sweep_lock */
 	char id[ID_LEN + 1];
-	size_t n = list_orphans(pids, MAX_ORPHANS), killed = 0;
+	size_t n = list_children(getpid(), pids, MAX_ORPHANS), killed = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		bool has = orphan_id(pids[i], id);
 		if (has && (mine == NULL || strcmp(id, mine) != 0) && is_inflight(id))
 			continue;       /* another invocation's, still running */
-		/* Our child (zombie or not) until reaped: the pid is ours. */
+		/* Our child (zombie or not) until reaped: the pid is ours. A
+		 * process stuck in the kernel is left for a later sweep rather
+		 * than blocking every teardown. */
 		kill(pids[i], SIGKILL);
-		while (waitpid(pids[i], NULL, 0) < 0 && errno == EINTR)
-			;
+		for (int t = 0; t < 50; t++) {
+			pid_t w = waitpid(pids[i], NULL, WNOHANG);
+			if (w != 0 && !(w < 0 && errno == EINTR))
+				break;
+			usleep(200);
+		}
 		killed++;
 	}
 	return killed;
 }
 
 static pthread_mutex_t sweep_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+reaper_sweep_thread(void)
+{
+	pid_t pids[256];
+	size_t n = list_children((pid_t)gettid(), pids, 256);
+
+	/* clone(CLONE_PARENT) makes a sibling of the function, a child of
+	 * this thread: after the function is reaped, whatever is left here
+	 * is its escapee. */
+	for (size_t i = 0; i < n; i++) {
+		kill(pids[i], SIGKILL);
+		while (waitpid(pids[i], NULL, __WALL) < 0 && errno == EINTR)
+			;
+	}
+}
 
 void
 reaper_sweep(const char *request_id)

@@ -18,4 +18,8 @@ void reaper_unregister(const char *request_id);
  * NULL (housekeeping). */
 void reaper_sweep(const char *request_id);
 
+/* Kill and reap every child of the calling thread: call it after the
+ * invocation's own process is reaped (it catches CLONE_PARENT). */
+void reaper_sweep_thread(void);
+
 #endif

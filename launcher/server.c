@@ -27,6 +27,7 @@
 #include <fcgiapp.h>
 
 #include "cgienv.h"
+#include "conns.h"
 #include "fnlog.h"
 #include "listener.h"
 #include "metrics.h"
@@ -96,16 +97,17 @@ mref_new(struct manifest *m)
 	return r;
 }
 
-/* 16 hex digits, unique per daemon run and not guessable from outside. */
+/* 16 hex digits from the kernel's random pool: one id says nothing
+ * about the next (the reaper trusts FN_REQUEST_ID only as a hint). The
+ * counter mixed in keeps ids unique if getrandom ever fails. */
 static void
 new_request_id(char out[24])
 {
-	uint64_t x = srv.id_seed + atomic_fetch_add(&srv.id_next, 1) *
-	    0x9e3779b97f4a7c15ULL;
+	uint64_t x = 0;
 
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-	x ^= x >> 31;
+	if (getrandom(&x, sizeof(x), GRND_NONBLOCK) != sizeof(x))
+		x = srv.id_seed ^ (atomic_fetch_add(&srv.id_next, 1) *
+		    0x9e3779b97f4a7c15ULL);
 	snprintf(out, 24, "%016llx", (unsigned long long)x);
 }
 
@@ -392,19 +394,25 @@ static void *
 conn_thread(void *arg)
 {
 	FCGX_Request req;
+	struct conn c;
 
 	FCGX_InitRequest(&req, -1, 0);
 	req.ipcFd = (int)(intptr_t)arg;
+	conns_add(&c, req.ipcFd);
 	/* Our fd, accepted by us: FCGX_Accept_r must read from it, not
 	 * close it (it closes when keepConnection is 0) nor accept on the
 	 * listening socket (listen_sock -1 makes that fail, ending us). */
 	req.keepConnection = 1;
 	while (FCGX_Accept_r(&req) == 0) {
+		conns_idle(&c, false);
 		handle_request(&req);
+		if (atomic_load(&srv.draining))
+			req.keepConnection = 0;
 		FCGX_Finish_r(&req);
-		if (req.ipcFd < 0)
+		if (req.ipcFd < 0 || !conns_idle(&c, true))
 			break;
 	}
+	conns_remove(&c);
 	FCGX_Free(&req, 1);
 	atomic_fetch_sub(&srv.conns, 1);
 	return NULL;
@@ -419,8 +427,14 @@ accept_one(pthread_attr_t *attr)
 	pthread_t t;
 	int fd = accept4(srv.lst.fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 
-	if (fd < 0)
+	if (fd < 0) {
+		/* Out of fds: poll would wake us at once, again and again. */
+		if (errno == EMFILE || errno == ENFILE) {
+			fnlog(FNLOG_ERROR, "accept: %s", strerror(errno));
+			poll(NULL, 0, 100);
+		}
 		return;
+	}
 	struct mref *mr = mref_get();
 	bool ok = listener_peer_ok(mr->m, (struct sockaddr *)&ss);
 	mref_put(mr);
@@ -541,6 +555,7 @@ serve(int sfd)
 {
 	pthread_attr_t attr;
 	struct pollfd pfd[2];
+	uint64_t next_sweep = mono_ms() + 1000;
 
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, THREAD_STACK);
@@ -553,11 +568,13 @@ serve(int sfd)
 		int n = poll(pfd, 2, 1000);
 		if (n < 0 && errno != EINTR)
 			break;
-		if (n == 0) {
+		if (mono_ms() >= next_sweep) {
 			/* Housekeeping: orphans whose invocation has ended. */
 			reaper_sweep(NULL);
-			continue;
+			next_sweep = mono_ms() + 1000;
 		}
+		if (n <= 0)
+			continue;
 		if (pfd[0].revents & POLLIN)
 			accept_one(&attr);
 		if (!(pfd[1].revents & POLLIN))
@@ -577,14 +594,23 @@ serve(int sfd)
 		} else if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT)
 			break;
 	}
-	/* Keep answering (503 draining) while in-flight requests finish. */
+	/* On TCP, the way of several hosts behind one nginx upstream, stop
+	 * accepting: nginx takes a refused connection (safe to retry, even
+	 * for a POST) to another host; idle keepalive connections are closed
+	 * for the same reason. On a unix socket there is no other host:
+	 * keep accepting and answer 503 draining with Retry-After. */
 	notify("STOPPING=1");
 	atomic_store(&srv.draining, true);
+	bool refuse = !srv.lst.is_unix;
+	if (refuse) {
+		listener_close(&srv.lst);
+		conns_drain();
+	}
 	pthread_t t;
 	if (pthread_create(&t, &attr, drain_thread, NULL) != 0)
 		drain_thread(NULL);
 	while (!atomic_load(&srv.drained))
-		if (poll(pfd, 1, 20) > 0 && (pfd[0].revents & POLLIN))
+		if (poll(pfd, refuse ? 0 : 1, 20) > 0 && (pfd[0].revents & POLLIN))
 			accept_one(&attr);
 	pthread_attr_destroy(&attr);
 	return 0;
@@ -624,6 +650,11 @@ setup_core(const char *file)
 		fnlog(FNLOG_ERROR, "libfcgi initialisation failed");
 		return -1;
 	}
+	/* After FCGX_Init, which installs handlers of its own: writes to a
+	 * gone peer fail with EPIPE; children stay ours to wait for (an
+	 * inherited SIGCHLD=SIG_IGN would reap them behind our back). */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
 	return 0;
 }
 

@@ -36,6 +36,14 @@ static const int rl_resource[FN_LIMIT_COUNT] = {
 	[FN_LIMIT_CORE] = RLIMIT_CORE,
 };
 
+/* The kernel's struct sigaction (x86-64 and most others). */
+struct kernel_sigaction {
+	void (*handler)(int);
+	unsigned long flags;
+	void (*restorer)(void);
+	unsigned long mask;
+};
+
 /* Shared between parent and child (CLONE_VM): the child writes err/step
  * only when a step fails, just before _exit. */
 struct child_ctx {
@@ -136,15 +144,15 @@ child_main(void *arg)
 {
 	struct child_ctx *c = arg;
 	const struct spawn_req *rq = c->req;
-	struct sigaction sa;
+	struct kernel_sigaction dfl = { 0 };   /* SIG_DFL, no flags */
 	sigset_t none;
 
-	/* Dispositions back to default: the daemon ignores SIGPIPE. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
+	/* Dispositions back to default, all of them: the daemon ignores
+	 * SIGPIPE, and glibc's sigaction() refuses its own signals 32 and
+	 * 33, which may arrive ignored; the raw call does not. */
 	for (int sig = 1; sig < _NSIG; sig++)
 		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)sigaction(sig, &sa, NULL);
+			(void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, _NSIG / 8);
 	if (setsid() < 0)
 		child_fail(c, "setsid");
 	if (child_dup(rq->fd_in, 0) < 0 || child_dup(rq->fd_out, 1) < 0 ||
