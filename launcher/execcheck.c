@@ -70,9 +70,8 @@ symlinks_ok(const char *path, char *why, size_t len)
 }
 
 int
-execcheck(const char *path, uid_t uid, char *why, size_t len)
+execcheck(const char *path, uid_t uid, char *real, char *why, size_t len)
 {
-	char real[PATH_MAX];
 	struct stat st;
 
 	if (realpath(path, real) == NULL || stat(real, &st) < 0) {

@@ -8,7 +8,11 @@
 
 /* PATH must be a regular file, not writable by group or others, without
  * setuid/setgid bits, owned by root or UID, in a folder not writable by
- * group or others. Returns 0, or -1 with the failed check in WHY. */
-int execcheck(const char *path, uid_t uid, char *why, size_t len);
+ * group or others, and every symlink on the way must sit in such a
+ * folder. Returns 0 with the resolved path in REAL (PATH_MAX bytes):
+ * execute that, not PATH, so no symlink can be swapped after the check.
+ * Else -1 with the failed check in WHY. */
+int execcheck(const char *path, uid_t uid, char *real, char *why,
+    size_t len);
 
 #endif

@@ -66,7 +66,7 @@ check_privileged(const struct fn_spec *fn, preflight_report report,
     void *arg)
 {
 	struct identity id;
-	char err[PATH_MAX + 128], msg[PATH_MAX + 256];
+	char err[PATH_MAX + 128], msg[PATH_MAX + 256], real[PATH_MAX];
 
 	if (identity_resolve(fn->user, fn->group, &id, err, sizeof(err)) < 0) {
 		snprintf(msg, sizeof(msg), "function %s: %s", fn->name, err);
@@ -78,7 +78,7 @@ check_privileged(const struct fn_spec *fn, preflight_report report,
 		    fn->name, fn->user);
 		report(PREFLIGHT_WARNING, msg, arg);
 	}
-	if (execcheck(fn->path, id.uid, err, sizeof(err)) < 0) {
+	if (execcheck(fn->path, id.uid, real, err, sizeof(err)) < 0) {
 		snprintf(msg, sizeof(msg), "function %s: requests will get 403: %s",
 		    fn->name, err);
 		report(PREFLIGHT_WARNING, msg, arg);

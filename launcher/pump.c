@@ -48,6 +48,7 @@ struct pump {
 	struct cgiresp *cgi;
 	struct bodyq *bq;         /* body from nginx, not yet in the child */
 	struct identity id;       /* who the child runs as (daemon is root) */
+	char real[PATH_MAX];      /* the checked executable, symlinks resolved */
 	uint64_t stderr_kept, stderr_dropped;
 	size_t errlen;
 	size_t held;              /* stdout bytes in buf, not yet sent */
@@ -407,7 +408,8 @@ do_stdout(struct pump *p)
 	flush_held(p, false);
 }
 
-static void
+/* Returns the bytes read (0 at EOF or when none are there now). */
+static ssize_t
 do_stderr(struct pump *p)
 {
 	char tmp[4096];
@@ -422,6 +424,7 @@ do_stderr(struct pump *p)
 		p->errlen = 0;
 		close_fd(&p->err_fd);
 	}
+	return n > 0 ? n : 0;
 }
 
 /* Request body: refill libfcgi's buffer from nginx. */
@@ -643,7 +646,7 @@ pick_identity(struct pump *p, struct spawn_req *rq)
 		fail(p, 403, "refused", "the function's user is root (allow_root: false)");
 		return -1;
 	}
-	if (execcheck(fn->path, p->id.uid, err, sizeof(err)) < 0) {
+	if (execcheck(fn->path, p->id.uid, p->real, err, sizeof(err)) < 0) {
 		fnlog(FNLOG_ERROR, "function=%s request_id=%s: refused: %s",
 		    fn->name, inv->request_id, err);
 		inv->outcome = "refused";
@@ -651,6 +654,7 @@ pick_identity(struct pump *p, struct spawn_req *rq)
 		return -1;
 	}
 	rq->id = &p->id;
+	rq->path = p->real;
 	return 0;
 }
 
@@ -679,7 +683,8 @@ pump_spawn(struct pump *p)
 		snprintf(msg, sizeof(msg), "pipe: %s", strerror(errno));
 		goto spawn_failed;
 	}
-	rq.path = fn->path;
+	if (rq.path == NULL)
+		rq.path = fn->path;
 	rq.argv = inv->argv;
 	rq.envp = inv->envp;
 	rq.cwd = fn->cwd;
@@ -767,6 +772,13 @@ pump_teardown(struct pump *p)
 
 	close_fd(&p->in_fd);
 	close_fd(&p->out_fd);
+	/* What the function wrote to stderr before it went is still in the
+	 * pipe: log (or count) it. Bounded: the writers are gone or dying. */
+	for (int i = 0; i < 1024 && p->err_fd >= 0 && do_stderr(p) > 0; i++)
+		;
+	if (p->errlen > 0)
+		log_stderr_line(p, p->errline, p->errlen);
+	p->errlen = 0;
 	close_fd(&p->err_fd);
 	if (p->pid > 0 && !p->exited) {
 		kill_group(p, SIGKILL);
