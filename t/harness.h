@@ -32,6 +32,7 @@ struct harness {
 	int port;           /* nginx's loopback TCP port */
 	pid_t nginx_pid;    /* 0 when not running */
 	pid_t daemon_pid;   /* 0 when not running */
+	int worker_connections; /* nginx's; 0 (as harness_new leaves it): 512 */
 };
 
 /* Make the temp dir and its layout. NULL on error. */
@@ -126,5 +127,81 @@ int harness_zombie_status(pid_t pid, int wait_ms);
 
 /* Seconds on the monotonic clock. */
 double harness_now(void);
+
+/* ---- process table (faults) ---------------------------------------------
+ * A scan of /proc selects live processes (not zombies) other than the
+ * caller: those whose environ has one of env_any's entries exactly
+ * ("NAME=value", NULL terminated, may be NULL) or whose real uid is uid
+ * (uid < 0: no uid match). Reading another user's environ needs root. */
+
+/* Poll up to wait_ms until no process is selected; returns the last count
+ * (-1 if /proc cannot be read) and describes them ("pid [cmdline]; ")
+ * in desc. */
+int harness_procs(const char *const *env_any, long uid, int wait_ms,
+    char *desc, size_t len);
+/* SIGKILL every selected process; returns how many were signalled. */
+int harness_procs_kill(const char *const *env_any, long uid);
+/* Processes whose real uid is uid, zombies included (what RLIMIT_NPROC
+ * counts); -1 if /proc cannot be read. */
+int harness_uid_tasks(long uid);
+/* Zombies whose parent is ppid: polls up to wait_ms until there are none;
+ * returns the last count and describes them in desc. */
+int harness_zombies(pid_t ppid, int wait_ms, char *desc, size_t len);
+/* Numeric value of "field:" in /proc/PID/status ("Threads", "VmRSS" in
+ * kB, ...); -1 if pid or the field is absent. */
+long harness_proc_status(pid_t pid, const char *field);
+
+/* Make sure group and user `name` exist (groupadd/useradd --system, no
+ * home, no login shell; needs root); *uid and *gid get their ids. */
+int harness_ensure_user(const char *name, uid_t *uid, gid_t *gid);
+
+/* ---- raw HTTP/1.1 client (faults: many requests, endless bodies) -------- */
+
+struct hhttp {
+	int status;           /* 0: no status line */
+	char rid[64];         /* X-Request-Id, "" when absent */
+	char retry_after[32]; /* Retry-After, "" when absent */
+	size_t body_len;      /* body bytes read (decoded when chunked) */
+	int complete;         /* the body ended as framed (length, last chunk) */
+	int keep;             /* the connection may carry another request */
+};
+/* A blocking TCP connection to nginx (TCP_NODELAY); fd or -1. */
+int harness_http_connect(const struct harness *h);
+/* Send "GET path HTTP/1.1" with Host, extra (header lines each ending in
+ * "\r\n", may be NULL) and "Connection: close" unless keep_alive. */
+int harness_http_send(int fd, const char *path, const char *extra,
+    int keep_alive);
+/* Parse the response head in buf[0..len): 0 with r's status, rid,
+ * retry_after and keep set and *head_len its length; 1 if incomplete;
+ * -1 if malformed. */
+int harness_http_head(const char *buf, size_t len, struct hhttp *r,
+    size_t *head_len);
+/* Read one response to a GET from fd, counting and discarding the body,
+ * for at most timeout_ms. 0 when a status line came (r->complete says
+ * whether the body did), -1 otherwise. */
+int harness_http_read(int fd, struct hhttp *r, int timeout_ms);
+
+/* ---- ops: daemons started by argv, commands with captured output ------- */
+
+/* Start argv (argv[0] an absolute path: the daemon itself, or a wrapper
+ * such as systemd-socket-activate or spawn-fcgi that execs it) as
+ * h->daemon_pid, with the environment harness_start_daemon gives (PATH,
+ * the sanitizer variables if set, extra_env) and stdout and stderr
+ * appended to dir/daemon.log. wait_sock: also wait, like
+ * harness_start_daemon, until h->sock accepts connections (a wrapper
+ * that waits for the first connection before exec is thus made to
+ * exec). Stop it with harness_stop_daemon. */
+int harness_spawn_daemon(struct harness *h, const char *const *argv,
+    const char *const *extra_env, int wait_sock);
+
+/* Run argv (argv[0] an absolute path) to completion with stdin from
+ * in_path (NULL: /dev/null) and the environment PATH + extra_env (may be
+ * NULL); *out and *err (each may be NULL) get its stdout and stderr,
+ * NUL-terminated, *out_len the stdout length (may be NULL); the caller
+ * frees them. Killed (SIGKILL) after timeout_ms. Returns the wait
+ * status, or -1 if it could not run or timed out. */
+int harness_run(const char *const *argv, const char *const *extra_env,
+    const char *in_path, char **out, size_t *out_len, char **err,
+    int timeout_ms);
 
 #endif
