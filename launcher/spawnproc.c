@@ -52,18 +52,18 @@ struct child_ctx {
 	const char *volatile step;
 };
 
-/* "unlimited" is as high as the daemon itself may go: its own hard
- * limit. RLIM_INFINITY above that hard limit needs CAP_SYS_RESOURCE,
- * which root in a container often lacks, and every spawn would fail. */
+/* A limit is at most the daemon's own hard limit ("unlimited" is that
+ * hard limit): raising a hard limit needs CAP_SYS_RESOURCE, which root
+ * in a container often lacks, and every spawn would fail with EPERM. */
 void
 spawn_limits(struct spawn_req *req, const uint64_t limits[FN_LIMIT_COUNT])
 {
 	for (size_t i = 0; i < FN_LIMIT_COUNT; i++) {
 		struct rlimit own;
-		rlim_t v = (rlim_t)limits[i];
-		if (limits[i] == FN_UNLIMITED)
-			v = getrlimit(rl_resource[i], &own) == 0 ? own.rlim_max
-			    : RLIM_INFINITY;
+		rlim_t v = limits[i] == FN_UNLIMITED ? RLIM_INFINITY
+		    : (rlim_t)limits[i];
+		if (getrlimit(rl_resource[i], &own) == 0 && v > own.rlim_max)
+			v = own.rlim_max;
 		req->rl[i].rlim_cur = v;
 		req->rl[i].rlim_max = v;
 	}
