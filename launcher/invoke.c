@@ -392,7 +392,10 @@ invoke_main(int argc, char **argv, const char *default_file)
 		free(prefix);
 		return 1;
 	}
-	unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };  /* responder */
+	/* Responder, FCGI_KEEP_CONN: the daemon then keeps the connection
+	 * until we close it, after its teardown and record, instead of
+	 * ending it with the response. */
+	unsigned char begin[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
 	bool sent = record(sv[0], 1, begin, sizeof(begin)) &&
 	    send_params(sv[0], &o, prefix, clen) && send_body(sv[0], &o, bfd);
 	bool done = read_response(sv[0], &r);
