@@ -156,7 +156,7 @@ open_tcp(struct listener *l, const char *addr)
 	host[hlen] = '\0';
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
 	if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)) != 0) {
 		fnlog(FNLOG_ERROR, "listen %s: %s", addr, gai_strerror(rc));
 		return -1;
