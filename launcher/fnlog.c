@@ -175,8 +175,11 @@ fnlog_fn_stderr(const char *function, const char *request_id,
 	pos = (size_t)n;
 	if (len > sizeof(buf) - pos - 1)
 		len = sizeof(buf) - pos - 1;
-	memcpy(buf + pos, line, len);
-	pos += len;
+	/* A tenant's text: no control characters (a CR could fake a line). */
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)line[i];
+		buf[pos++] = (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c;
+	}
 	buf[pos++] = '\n';
 	(void)!write(STDERR_FILENO, buf, pos);
 }
