@@ -16,6 +16,7 @@ conns_add(struct conn *c, int fd)
 {
 	c->fd = fd;
 	c->idle = true;
+	c->served = false;
 	c->prev = NULL;
 	pthread_mutex_lock(&lock);
 	c->next = head;
@@ -45,6 +46,8 @@ conns_idle(struct conn *c, bool idle)
 
 	pthread_mutex_lock(&lock);
 	c->idle = idle;
+	if (idle)
+		c->served = true;
 	go_on = !(idle && draining);
 	pthread_mutex_unlock(&lock);
 	return go_on;
@@ -55,9 +58,15 @@ conns_drain(void)
 {
 	pthread_mutex_lock(&lock);
 	draining = true;
-	/* The blocked read in libfcgi returns 0: the thread ends. */
-	for (struct conn *c = head; c != NULL; c = c->next)
-		if (c->idle)
+	/* The blocked read in libfcgi returns 0: the thread ends. Not a
+	 * connection that has not had its first request yet (nginx is
+	 * about to send it), nor one whose next request is already here:
+	 * those are served, then closed. */
+	for (struct conn *c = head; c != NULL; c = c->next) {
+		char b;
+		if (c->idle && c->served &&
+		    recv(c->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) < 0)
 			shutdown(c->fd, SHUT_RDWR);
+	}
 	pthread_mutex_unlock(&lock);
 }

@@ -10,6 +10,7 @@ struct conn {
 	struct conn *prev, *next;
 	int fd;
 	bool idle;               /* waiting for the next request */
+	bool served;             /* has answered a request already */
 };
 
 void conns_add(struct conn *c, int fd);
