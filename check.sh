@@ -11,6 +11,9 @@ set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config libfcgi-dev libyaml-dev"
 PACKAGES="$PACKAGES check nginx-light curl python3"
+# Tests: promtool (t/ops metrics), spawn-fcgi and systemd-socket-activate
+# (t/ops socket activation), iproute2 (t/cluster network namespaces).
+PACKAGES="$PACKAGES prometheus spawn-fcgi systemd iproute2"
 
 cd -- "$(dirname -- "$(readlink -f -- "$0")")"
 

@@ -245,7 +245,7 @@ static void run_invoke(const struct inv_case *c, const char *payload,
 	argv[n] = NULL;
 	t0 = harness_now();
 	st = harness_run(argv, NULL, NULL, &o->out, &o->out_len, &o->err,
-	    30000);
+	    15000);
 	o->secs = harness_now() - t0;
 	o->exit = st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
