@@ -4,14 +4,88 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <pthread.h>
 #include <pwd.h>
+#include <stdint.h>
+#include <time.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "identity.h"
 
+static int identity_lookup(const char *user, const char *group,
+    struct identity *id, char *err, size_t errlen);
+
+/* Lookups read /etc/passwd and /etc/group (or ask NSS) every time: the
+ * largest share of the daemon's own CPU per request. A small cache keeps
+ * each answer for CACHE_MS, so a change to a user or its groups takes
+ * effect within that time. */
+#define CACHE_SLOTS 64
+#define CACHE_MS 2000
+
+struct cached {
+	char user[64], group[64];
+	uint64_t at_ms;
+	struct identity id;
+};
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cached cache[CACHE_SLOTS];
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static struct cached *
+slot_of(const char *user, const char *group)
+{
+	unsigned h = 2166136261u;
+
+	for (const char *p = user; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	for (const char *p = group ? group : ""; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	return &cache[h % CACHE_SLOTS];
+}
+
 int
 identity_resolve(const char *user, const char *group, struct identity *id,
+    char *err, size_t errlen)
+{
+	const char *g = group ? group : "";
+	struct cached *c = slot_of(user, group);
+	uint64_t now = now_ms();
+	bool fits = strlen(user) < sizeof(c->user) && strlen(g) < sizeof(c->group);
+
+	pthread_mutex_lock(&cache_lock);
+	if (fits && c->at_ms != 0 && now - c->at_ms < CACHE_MS &&
+	    strcmp(c->user, user) == 0 && strcmp(c->group, g) == 0) {
+		*id = c->id;
+		pthread_mutex_unlock(&cache_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	if (identity_lookup(user, group, id, err, errlen) < 0)
+		return -1;
+	if (fits) {
+		pthread_mutex_lock(&cache_lock);
+		snprintf(c->user, sizeof(c->user), "%s", user);
+		snprintf(c->group, sizeof(c->group), "%s", g);
+		c->id = *id;
+		c->at_ms = now;
+		pthread_mutex_unlock(&cache_lock);
+	}
+	return 0;
+}
+
+/* The lookups themselves. */
+static int
+identity_lookup(const char *user, const char *group, struct identity *id,
     char *err, size_t errlen)
 {
 	struct passwd pw, *pwp = NULL;

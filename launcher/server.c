@@ -41,6 +41,7 @@
 #include "route.h"
 #include "server.h"
 #include "slots.h"
+#include "spawnproc.h"
 
 #define THREAD_STACK (256 * 1024)
 #define DRAIN_BODY_MAX (64 * 1024)  /* unread body we read to keep a conn */
@@ -677,6 +678,7 @@ setup_core(const char *file)
 	 * inherited SIGCHLD=SIG_IGN would reap them behind our back). */
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
+	spawn_init();
 	return 0;
 }
 

@@ -44,6 +44,29 @@ struct kernel_sigaction {
 	unsigned long mask;
 };
 
+/* Signals whose disposition is not SIG_DFL in the daemon, found once by
+ * spawn_init(): the child resets only those (all of them would be some
+ * 60 system calls per spawn). Unknown (never initialised): all. */
+static int not_default[_NSIG];
+static size_t n_not_default;
+static bool initialised;
+
+void
+spawn_init(void)
+{
+	struct kernel_sigaction cur;
+
+	n_not_default = 0;
+	for (int sig = 1; sig < _NSIG; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (syscall(SYS_rt_sigaction, sig, NULL, &cur, _NSIG / 8) < 0 ||
+		    cur.handler != SIG_DFL)
+			not_default[n_not_default++] = sig;
+	}
+	initialised = true;
+}
+
 /* Shared between parent and child (CLONE_VM): the child writes err/step
  * only when a step fails, just before _exit. */
 struct child_ctx {
@@ -153,12 +176,13 @@ child_main(void *arg)
 	struct kernel_sigaction dfl = { 0 };   /* SIG_DFL, no flags */
 	sigset_t none;
 
-	/* Dispositions back to default, all of them: the daemon ignores
-	 * SIGPIPE, and glibc's sigaction() refuses its own signals 32 and
-	 * 33, which may arrive ignored; the raw call does not. */
-	for (int sig = 1; sig < _NSIG; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP)
-			(void)syscall(SYS_rt_sigaction, sig, &dfl, NULL, _NSIG / 8);
+	/* Dispositions back to default: the daemon ignores SIGPIPE, and no
+	 * handler of ours may run here. The raw call, because glibc's
+	 * sigaction() refuses its own signals 32 and 33, which may arrive
+	 * ignored. */
+	for (size_t i = 0; i < n_not_default; i++)
+		(void)syscall(SYS_rt_sigaction, not_default[i], &dfl, NULL,
+		    _NSIG / 8);
 	if (setsid() < 0)
 		child_fail(c, "setsid");
 	if (child_dup(rq->fd_in, 0) < 0 || child_dup(rq->fd_out, 1) < 0 ||
@@ -200,6 +224,8 @@ child_main(void *arg)
 int
 spawn_start(const struct spawn_req *req, struct spawn_res *res)
 {
+	if (!initialised)
+		spawn_init();
 	/* The child runs on this array while we are suspended (CLONE_VFORK). */
 	_Alignas(16) char stack[CHILD_STACK];
 	struct child_ctx ctx = { .req = req, .err = 0, .step = NULL };

@@ -35,6 +35,10 @@ struct spawn_res {
 	bool started;              /* false: nothing runs (fork/exec failed) */
 };
 
+/* Note which signal dispositions the child must reset. Call again after
+ * the daemon changes any (spawn_start calls it once if nobody did). */
+void spawn_init(void);
+
 /* Fill REQ's rlimits from a function's limits (FN_UNLIMITED -> infinity). */
 void spawn_limits(struct spawn_req *req, const uint64_t limits[FN_LIMIT_COUNT]);
 
