@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -184,15 +185,54 @@ abort_client(struct pump *p)
 	kill_group(p, SIGKILL);
 }
 
-/* Body bytes to nginx; false when the connection is gone. */
+/* All of IOV (CNT entries, modified) to FD. 0, or -1 on an error. */
+static int
+writev_all(int fd, struct iovec *iov, int cnt)
+{
+	while (cnt > 0) {
+		ssize_t w = writev(fd, iov, cnt);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		size_t n = (size_t)w;
+		while (cnt > 0 && n >= iov->iov_len) {
+			n -= iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= n;
+		}
+	}
+	return 0;
+}
+
+/* Body bytes to nginx; false when the connection is gone. They go
+ * straight to the socket as FCGI_STDOUT records (FastCGI spec 3.3) of
+ * up to 64 KiB, one writev each: libfcgi's stream would cut them into
+ * 8 KiB records, one write each. Whatever libfcgi holds (the header
+ * block) is flushed first, so the records stay in order. */
 static bool
 send_out(struct pump *p, const char *data, size_t len)
 {
-	if (len > 0 && FCGX_PutStr(data, (int)len, p->out) < 0)
-		goto gone;
+	int id = p->inv->req->requestId;
+
 	if (FCGX_FFlush(p->out) < 0)
 		goto gone;
-	p->inv->bytes_out += len;
+	while (len > 0) {
+		size_t n = len > 65528 ? 65528 : len;
+		unsigned char h[8] = { 1, 6, (unsigned char)(id >> 8),
+		    (unsigned char)id, (unsigned char)(n >> 8), (unsigned char)n,
+		    0, 0 };
+		struct iovec iov[2] = { { h, sizeof(h) }, { (void *)data, n } };
+		if (writev_all(p->ipc, iov, 2) < 0)
+			goto gone;
+		p->inv->bytes_out += n;
+		data += n;
+		len -= n;
+	}
 	return true;
 gone:
 	abort_client(p);
