@@ -1,12 +1,20 @@
 #!/usr/bin/env bash
-# check.sh — quick start, part two: install what is missing, build with
-# warnings as errors, run the test suite, and summarize it.
+# check.sh — quick start, part two: install what is missing, then
+#   1. build with warnings as errors in build/ and run the test suite,
+#   2. make distcheck (the release tarball builds and passes its tests),
+#   3. build again with ASan+UBSan in build-asan/ and run the suite there,
+#   4. make fuzz FUZZ_SECONDS=20 (libFuzzer over the pure parsers),
+# and summarize it all.
 #
 #   sudo ./check.sh
 #
-# Check writes its per-test results to the automake logs (t/*.log), not to
-# the console; this prints them, then one last line "N passed, N failed".
-# Exit status: 0 only when every check passed and at least one ran.
+# All builds are VPATH builds (build/, build-asan/): an in-tree build
+# (./configure in the source folder, as demo.sh does) is cleaned first
+# with make distclean, since automake refuses VPATH builds next to it.
+# Check writes its per-test results to the automake logs (build*/t/*.log),
+# not to the console; this prints them, then one last line
+# "N passed, N failed". distcheck counts as one check, each fuzz target as
+# one. Exit status: 0 only when every check passed and at least one ran.
 set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config libfcgi-dev libyaml-dev"
@@ -14,10 +22,24 @@ PACKAGES="$PACKAGES check nginx-light curl python3"
 # Tests: promtool (t/ops metrics), spawn-fcgi and systemd-socket-activate
 # (t/ops socket activation), iproute2 (t/cluster network namespaces).
 PACKAGES="$PACKAGES prometheus spawn-fcgi systemd iproute2"
+# make fuzz: clang with libFuzzer (the ASan build uses gcc's runtimes).
+PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
+# distcheck checks the packaging: the tarball builds everything, tests
+# included, with -Werror from read-only sources, passes these suites and
+# cleans up after itself. The daemon suites already run twice (build/,
+# build-asan/), and their timing checks do not belong next to the -j2
+# build distcheck runs them in.
+DISTCHECK_TESTS=${DISTCHECK_TESTS:-t/unit}
+# Sanitizer build: every report is fatal, and lands in a file
+# (build-asan/sanitizer.PROGRAM.PID) as well, so none can go unseen.
+ASAN_CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
+ASAN_LDFLAGS="-fsanitize=address,undefined"
 
 cd -- "$(dirname -- "$(readlink -f -- "$0")")"
 
-say() { printf '\n==> %s\n' "$*"; }
+# Each step with the time since the start, to see where the minutes go.
+say() { printf '\n==> [%dm%02ds] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() { printf 'check.sh: %s\n' "$*" >&2; exit 1; }
 
 SUDO=
@@ -60,23 +82,42 @@ install_missing() {
 		apt-get install -y --no-install-recommends $missing </dev/null
 }
 
-build() {
-	say "Building (./configure --enable-werror; make -j2)"
-	# Called as "build || ...", where set -e is off: check each step.
+# Autoreconf a fresh checkout; clean an in-tree build, which would make
+# configure refuse the VPATH builds ("source directory already
+# configured").
+prepare_source() {
 	if [ ! -x ./configure ]; then
+		say "Generating ./configure (autoreconf -fi)"
 		autoreconf -fi || return 1
 	fi
-	./configure --enable-werror || return 1
-	make -j2 || return 1
+	if [ -f config.status ]; then
+		say "Cleaning the in-tree build (make distclean): builds go to build*/"
+		if [ -f Makefile ]; then
+			make distclean >/dev/null || return 1
+		fi
+		[ ! -f config.status ] ||
+			die "config.status is left in the source folder; remove it"
+	fi
+}
+
+# build DIR CONFIGURE-ARGS...: configure and build in DIR (a VPATH build).
+build() {
+	local dir=$1
+	shift
+	say "Building in $dir/ (../configure $*; make -j2)"
+	# Called as "build ... || ...", where set -e is off: check each step.
+	mkdir -p "$dir" && (cd "$dir" && ../configure "$@" && make -j2)
 }
 
 # Print the Check lines of one test log and add them up into the globals.
 # A log without a Check summary means the binary died (crash, abort,
 # timeout, missing): show its tail and count it as one failure.
+# LABEL goes in front of the test's name (its path in the build folder).
 report_log() {
-	local log=$1 trs=$2 result counts c f e
+	local log=$1 trs=$2 label=$3 result counts c f e name
 	result=$(sed -n 's/^:test-result: *//p' "$trs" 2>/dev/null | head -n 1)
-	printf '\n--- %s: %s\n' "${log%.log}" "${result:-no result}"
+	name=${log#*/}
+	printf '\n--- %s%s: %s\n' "$label" "${name%.log}" "${result:-no result}"
 
 	# Summary lines, e.g. "87%: Checks: 8, Failures: 1, Errors: 0", and
 	# per-test failures/errors, e.g. "t/x.c:12:F:tcase:test_y:0: msg".
@@ -119,36 +160,150 @@ report_log() {
 	fi
 }
 
+# Report the test logs of build folder DIR, each labelled LABEL. Returns
+# 1 when there was none.
+report_dir() {
+	local dir=$1 label=$2 trs ran=0
+	for trs in "$dir"/t/*.trs; do
+		[ -f "$trs" ] || continue
+		ran=1
+		report_log "${trs%.trs}.log" "$trs" "$label"
+	done
+	if [ $ran -eq 0 ]; then
+		echo "no test log found ($dir/t/*.log): nothing ran"
+		return 1
+	fi
+}
+
+# run_check DIR [TESTS=...] [NAME=VALUE...]: make check in DIR, with
+# TESTS passed to make and the rest put in the environment. Check's
+# per-test lines go to the logs, not here.
+run_check() {
+	local dir=$1 tests=
+	shift
+	case ${1-} in
+	TESTS=*)
+		tests=${1#TESTS=}
+		shift
+		;;
+	esac
+	say "Running make check in $dir/${tests:+ (TESTS: $tests)}"
+	if [ -n "$tests" ]; then
+		(cd "$dir" && env "$@" make check TESTS="$tests") || true
+	else
+		(cd "$dir" && env "$@" make check) || true
+	fi
+}
+
+# The TESTS of build folder DIR, as its Makefile has them.
+tests_of() {
+	# shellcheck disable=SC2016 # $(TESTS) is for make
+	(cd "$1" && printf 'fnl-print-tests:\n\t@echo $(TESTS)\n' |
+		make -s -f Makefile -f - fnl-print-tests)
+}
+
+# make distcheck from build/: the tarball builds (VPATH, read-only
+# sources, -Werror) and passes DISTCHECK_TESTS. One check.
+run_distcheck() {
+	local log=build/distcheck.log
+	say "Running make distcheck TESTS='$DISTCHECK_TESTS' (output in $log)"
+	if (cd build && make -j2 distcheck TESTS="$DISTCHECK_TESTS" \
+		DISTCHECK_CONFIGURE_FLAGS=--enable-werror) >"$log" 2>&1; then
+		printf '\n--- distcheck: PASS\n'
+		grep -A 1 'archives ready for distribution' "$log" || true
+		PASSED=$((PASSED + 1))
+	else
+		printf '\n--- distcheck: FAIL; last lines of %s:\n' "$log"
+		tail -n 40 "$log" | sed 's/^/    /'
+		# The failed checks, from the unpacked tarball's build.
+		grep -hE '[0-9]+%: Checks: [0-9]+|^[^:]+:[0-9]+:[EF]:' \
+			build/fnlauncher-*/_build/sub/t/*.log 2>/dev/null || true
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+# The whole project again with ASan+UBSan in build-asan/, and its test
+# suite with every report fatal. The daemon runs there too (integration
+# tests); it never runs under RLIMIT_AS, which ASan cannot live with,
+# and the functions it spawns with limits are scripts and system binaries.
+run_asan() {
+	local dir=build-asan failed_before=$FAILED f rest
+	local asan_log="log_path=$PWD/$dir/sanitizer:log_exe_name=1"
+	rm -f "$dir"/sanitizer.* "$dir"/t/*.log "$dir"/t/*.trs \
+		"$dir"/test-suite.log
+	# Without -Werror: instrumented code at -O1 draws warnings (e.g.
+	# -Wformat-truncation ranges) that the -O2 build does not; build/
+	# is the one that holds the code to zero warnings.
+	if ! build "$dir" CFLAGS="$ASAN_CFLAGS" LDFLAGS="$ASAN_LDFLAGS"; then
+		echo "check.sh: the ASan+UBSan build failed; its tests did not run" >&2
+		FAILED=$((FAILED + 1))
+		return 0
+	fi
+	# LeakSanitizer for the unit tests (pure code, every test forked by
+	# Check: a leak fails that test); not for the daemon suites, whose
+	# processes end by signal or leave libfcgi's allocations behind.
+	rest=$(tests_of "$dir" | tr ' ' '\n' | grep -vx 't/unit' | tr '\n' ' ')
+	run_check "$dir" TESTS=t/unit \
+		ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:$asan_log" \
+		UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:$asan_log"
+	if [ -n "${rest// /}" ]; then
+		run_check "$dir" TESTS="$rest" \
+			ASAN_OPTIONS="halt_on_error=1:detect_leaks=0:$asan_log" \
+			UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:$asan_log"
+	fi
+	say "Test results (ASan+UBSan build)"
+	report_dir "$dir" "ASan+UBSan build: " || FAILED=$((FAILED + 1))
+	for f in "$dir"/sanitizer.*; do
+		[ -f "$f" ] || continue
+		printf '\n--- sanitizer report %s:\n' "$f"
+		head -n 60 "$f" | sed 's/^/    /'
+		# A report from a process whose exit nobody checked still fails.
+		[ "$FAILED" -gt "$failed_before" ] || FAILED=$((FAILED + 1))
+	done
+}
+
+# make fuzz in build/: each libFuzzer target for FUZZ_SECONDS, one check
+# per target ("FUZZ PASS: ..." / "FUZZ FAIL: ..." lines).
+run_fuzz() {
+	local log=build/fuzz.log rc=0 p f
+	say "Running make fuzz FUZZ_SECONDS=$FUZZ_SECONDS (output in $log)"
+	(cd build && make -j2 fuzz FUZZ_SECONDS="$FUZZ_SECONDS") >"$log" 2>&1 ||
+		rc=$?
+	grep -v '^  CCLD ' "$log" | sed 's/^/    /' || true
+	p=$(grep -c '^FUZZ PASS:' "$log") || true
+	f=$(grep -c '^FUZZ FAIL:' "$log") || true
+	PASSED=$((PASSED + p))
+	FAILED=$((FAILED + f))
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "make fuzz failed before running its targets (see above)"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
 main() {
-	local built=1 trs ran=0
 	PASSED=0
 	FAILED=0
 
 	install_missing
-	# Drop results of earlier runs so only this run is counted.
-	rm -f t/*.log t/*.trs test-suite.log
-	build || built=0
-
-	if [ $built -eq 1 ]; then
-		say "Running make check"
-		make check || true
-	else
+	prepare_source || die "could not prepare the source folder"
+	if ! build build --enable-werror; then
 		echo "check.sh: the build failed; no test ran" >&2
+		echo
+		echo "0 passed, 1 failed"
+		exit 1
 	fi
-
+	rm -f build/t/*.log build/t/*.trs build/test-suite.log
+	run_check build
 	say "Test results"
-	for trs in t/*.trs; do
-		[ -f "$trs" ] || continue
-		ran=1
-		report_log "${trs%.trs}.log" "$trs"
-	done
-	if [ $ran -eq 0 ]; then
-		echo "no test log found (t/*.log): nothing ran"
-	fi
+	report_dir build "" || FAILED=$((FAILED + 1))
+
+	run_distcheck
+	run_asan
+	run_fuzz
 
 	echo
 	echo "$PASSED passed, $FAILED failed"
-	if [ $ran -eq 0 ] || [ "$FAILED" -ne 0 ] || [ "$PASSED" -eq 0 ]; then
+	if [ "$FAILED" -ne 0 ] || [ "$PASSED" -eq 0 ]; then
 		exit 1
 	fi
 	exit 0
