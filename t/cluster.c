@@ -142,41 +142,11 @@ static int wait_pid(pid_t pid, int ms, int *status)
 	}
 }
 
-/* fork + execve with stdout and stderr to out_fd (-1: /dev/null), stdin
- * /dev/null, no other fd, default signals, killed (SIGTERM) with us. */
+/* stdout and stderr to OUT_FD (-1: /dev/null), stdin /dev/null. */
 static pid_t spawn(const char *const argv[], const char *const envp[],
     int out_fd)
 {
-	pid_t parent = getpid(), pid;
-	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	if (devnull == -1)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		sigset_t none;
-		int i;
-
-		if (dup2(devnull, 0) == -1 ||
-		    dup2(out_fd == -1 ? devnull : out_fd, 1) == -1 ||
-		    dup2(out_fd == -1 ? devnull : out_fd, 2) == -1)
-			_exit(126);
-		if (syscall(SYS_close_range, 3U, ~0U, 0U) == -1)
-			for (i = 3; i < 4096; i++)
-				close(i);
-		for (i = 1; i < NSIG; i++)
-			if (i != SIGKILL && i != SIGSTOP)
-				signal(i, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() != parent)
-			_exit(125);
-		execve(argv[0], (char *const *)argv, (char *const *)envp);
-		_exit(127);
-	}
-	close(devnull);
-	return pid;
+	return harness_spawn(argv, envp, -1, out_fd, out_fd);
 }
 
 /* A TCP connect to ip:port: 1 accepted, 0 refused, -1 other error

@@ -71,7 +71,7 @@ static void sleep_ms(int ms)
  * gets no other fd, an empty signal mask, default dispositions, and dies
  * with us (PR_SET_PDEATHSIG) so a crashed test leaves nothing running.
  * Only syscalls between fork and exec. Returns the pid or -1. */
-static pid_t spawn(const char *const argv[], const char *const envp[],
+pid_t harness_spawn(const char *const argv[], const char *const envp[],
     int in_fd, int out_fd, int err_fd)
 {
 	pid_t parent = getpid(), pid;
@@ -478,7 +478,7 @@ static int nginx_try(struct harness *h, const char *extra)
 	{
 		const char *argv[] = { bin, "-p", prefix, "-c", conf, "-e",
 		    elog, NULL };
-		h->nginx_pid = spawn(argv, envp, -1, -1, -1);
+		h->nginx_pid = harness_spawn(argv, envp, -1, -1, -1);
 	}
 	if (h->nginx_pid == -1) {
 		h->nginx_pid = 0;
@@ -578,7 +578,7 @@ int harness_start_daemon(struct harness *h, const char *manifest_rel,
 	{
 		const char *argv[] = { bin, "-c", manifest, "-s", listen,
 		    NULL };
-		h->daemon_pid = spawn(argv, envp, -1, logfd, logfd);
+		h->daemon_pid = harness_spawn(argv, envp, -1, logfd, logfd);
 	}
 	close(logfd);
 	if (h->daemon_pid == -1) {
@@ -720,7 +720,7 @@ int harness_curl(const struct harness *h, struct hresp *r, const char *path,
 
 	if (pipe2(pfd, O_CLOEXEC) == -1)
 		return -1;
-	pid = spawn(argv, envp, -1, pfd[1], STDERR_FILENO);
+	pid = harness_spawn(argv, envp, -1, pfd[1], STDERR_FILENO);
 	close(pfd[1]);
 	if (pid == -1) {
 		close(pfd[0]);
@@ -810,7 +810,7 @@ int harness_curl_timed(const struct harness *h, const char *path,
 	argv[n++] = url;
 	argv[n] = NULL;
 	t0 = harness_now();
-	pid = spawn(argv, envp, -1, pfd[1], STDERR_FILENO);
+	pid = harness_spawn(argv, envp, -1, pfd[1], STDERR_FILENO);
 	close(pfd[1]);
 	if (pid == -1) {
 		close(pfd[0]);
@@ -1204,7 +1204,7 @@ int harness_zombies(pid_t ppid, int wait_ms_, char *desc, size_t len)
 static int run_tool(const char *const argv[])
 {
 	const char *envp[] = { PATH_ENV, NULL };
-	pid_t pid = spawn(argv, envp, -1, STDERR_FILENO, STDERR_FILENO);
+	pid_t pid = harness_spawn(argv, envp, -1, STDERR_FILENO, STDERR_FILENO);
 	int status;
 
 	if (pid == -1 || wait_ms(pid, 30000, &status) != 1)
@@ -1549,7 +1549,7 @@ int harness_spawn_daemon(struct harness *h, const char *const *argv,
 		hfail("open %s: %s", logp, strerror(errno));
 		return -1;
 	}
-	h->daemon_pid = spawn(argv, envp, -1, logfd, logfd);
+	h->daemon_pid = harness_spawn(argv, envp, -1, logfd, logfd);
 	close(logfd);
 	if (h->daemon_pid == -1) {
 		h->daemon_pid = 0;
@@ -1627,7 +1627,7 @@ int harness_run(const char *const *argv, const char *const *extra_env,
 		hfail("open %s: %s", in_path, strerror(errno));
 		goto out;
 	}
-	pid = spawn(argv, envp, in_fd, po[1], pe[1]);
+	pid = harness_spawn(argv, envp, in_fd, po[1], pe[1]);
 	close(po[1]);
 	close(pe[1]);
 	po[1] = pe[1] = -1;

@@ -204,4 +204,10 @@ int harness_run(const char *const *argv, const char *const *extra_env,
     const char *in_path, char **out, size_t *out_len, char **err,
     int timeout_ms);
 
+/* fork + execve with stdin/stdout/stderr set (-1: /dev/null); the child
+ * gets no other fd, default signals, and dies with the test process.
+ * Returns the pid or -1 (reason on stderr). */
+pid_t harness_spawn(const char *const argv[], const char *const envp[],
+    int in_fd, int out_fd, int err_fd);
+
 #endif
