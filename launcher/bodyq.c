@@ -21,6 +21,7 @@ struct bodyq {
 	off_t woff, roff;       /* append and read offsets in the file */
 	char *chunk;            /* bytes read back from the file */
 	size_t chead, ctail;
+	int no_splice;          /* splice(2) failed: pread + write */
 };
 
 struct bodyq *
@@ -146,11 +147,32 @@ write_some(int fd, const char *buf, size_t len, size_t *head)
 	return n;
 }
 
+/* Spooled bytes straight from the file's page cache into the pipe FD:
+ * no copy through user space, one call instead of pread + write. */
+static ssize_t
+splice_some(struct bodyq *q, int fd)
+{
+	ssize_t n = splice(q->fd, &q->roff, fd, NULL,
+	    (size_t)(q->woff - q->roff), SPLICE_F_NONBLOCK);
+
+	if (n >= 0)
+		return n;
+	if (errno == EAGAIN || errno == EINTR)
+		return 0;
+	if (errno == EINVAL || errno == ENOSYS) {
+		q->no_splice = 1;       /* a file system or FD without it */
+		return 0;
+	}
+	return -1;
+}
+
 ssize_t
 bodyq_write(struct bodyq *q, int fd)
 {
 	if (q->mhead < q->mtail)
 		return write_some(fd, q->mem, q->mtail, &q->mhead);
+	if (!q->no_splice && q->chead == q->ctail && q->roff < q->woff)
+		return splice_some(q, fd);
 	if (q->chead == q->ctail && q->roff < q->woff && refill(q) < 0)
 		return -1;
 	if (q->chead < q->ctail)

@@ -23,7 +23,7 @@
 
 #include "bodyq.h"
 #include "cgiresp.h"
-#include "fcgibuf.h"
+#include "fcgiin.h"
 #include "fnlog.h"
 #include "execcheck.h"
 #include "identity.h"
@@ -36,17 +36,20 @@
 #define EXIT_DRAIN_US 200000     /* after exit: wait this long for stdout EOF */
 #define STDERR_LINE 1024
 #define BODY_MEM (64 * 1024)     /* request body kept in memory, then spooled */
+#define BIG_PIPE (256 * 1024)    /* pipe size once the body is spooled */
 
 struct pump {
 	struct invocation *inv;
-	FCGX_Stream *in, *out;
+	FCGX_Stream *out;
 	int ipc;
 	int in_fd, out_fd, err_fd, pidfd;
 	pid_t pid;
 	bool exited, in_eof, out_eof, resp_done, headers_sent, aborted;
 	bool timed_out, term_sent, group_killed, wrote_any, woken;
+	bool pipes_grown;
 	uint64_t deadline, kill_at, drain_until; /* monotonic us; 0: unset */
 	struct cgiresp *cgi;
+	struct fcgiin *body;      /* the request body, from nginx */
 	struct bodyq *bq;         /* body from nginx, not yet in the child */
 	struct identity id;       /* who the child runs as (daemon is root) */
 	char real[PATH_MAX];      /* the checked executable, symlinks resolved */
@@ -54,7 +57,9 @@ struct pump {
 	size_t errlen;
 	size_t held;              /* stdout bytes in buf, not yet sent */
 	char errline[STDERR_LINE];
-	char buf[PUMP_BUF];
+	char *buf;                /* stdout bytes: small, or big once grown */
+	size_t bufsize;
+	char small[PUMP_BUF];
 };
 
 static uint64_t
@@ -91,13 +96,6 @@ kill_group(struct pump *p, int sig)
 		(void)kill(-p->pid, sig);
 	if (sig == SIGKILL)
 		p->group_killed = true;
-}
-
-/* Bytes libfcgi has buffered of the current stdin record. */
-static size_t
-in_pending(const struct pump *p)
-{
-	return (size_t)(p->in->stop - p->in->rdNext);
 }
 
 /* Complete the FastCGI response: closing both writers sends
@@ -211,27 +209,38 @@ writev_all(int fd, struct iovec *iov, int cnt)
 
 /* Body bytes to nginx; false when the connection is gone. They go
  * straight to the socket as FCGI_STDOUT records (FastCGI spec 3.3) of
- * up to 64 KiB, one writev each: libfcgi's stream would cut them into
- * 8 KiB records, one write each. Whatever libfcgi holds (the header
- * block) is flushed first, so the records stay in order. */
+ * up to 65 528 bytes (a multiple of 8), all in one writev: libfcgi's
+ * stream would cut them into 8 KiB records, one write each. Whatever
+ * libfcgi holds (the header block) is flushed first, so the records
+ * stay in order. */
 static bool
 send_out(struct pump *p, const char *data, size_t len)
 {
+	enum { MAXREC = 65528, BATCH = 8 };
+	unsigned char h[BATCH][8];
+	struct iovec iov[2 * BATCH];
 	int id = p->inv->req->requestId;
 
 	if (FCGX_FFlush(p->out) < 0)
 		goto gone;
 	while (len > 0) {
-		size_t n = len > 65528 ? 65528 : len;
-		unsigned char h[8] = { 1, 6, (unsigned char)(id >> 8),
-		    (unsigned char)id, (unsigned char)(n >> 8), (unsigned char)n,
-		    0, 0 };
-		struct iovec iov[2] = { { h, sizeof(h) }, { (void *)data, n } };
-		if (writev_all(p->ipc, iov, 2) < 0)
+		int cnt = 0;
+		size_t batch = 0;
+		for (int i = 0; i < BATCH && len > 0; i++) {
+			size_t n = len > MAXREC ? MAXREC : len;
+			unsigned char rh[8] = { 1, 6, (unsigned char)(id >> 8),
+			    (unsigned char)id, (unsigned char)(n >> 8),
+			    (unsigned char)n, 0, 0 };
+			memcpy(h[i], rh, sizeof(rh));
+			iov[cnt++] = (struct iovec){ h[i], sizeof(h[i]) };
+			iov[cnt++] = (struct iovec){ (void *)data, n };
+			data += n;
+			len -= n;
+			batch += n;
+		}
+		if (writev_all(p->ipc, iov, cnt) < 0)
 			goto gone;
-		p->inv->bytes_out += n;
-		data += n;
-		len -= n;
+		p->inv->bytes_out += batch;
 	}
 	return true;
 gone:
@@ -437,7 +446,7 @@ do_stdout(struct pump *p)
 {
 	bool eof = false;
 	ssize_t n = drain_read(p->out_fd, p->buf + p->held,
-	    sizeof(p->buf) - p->held, &eof);
+	    p->bufsize - p->held, &eof);
 
 	if (n > 0)
 		p->held += (size_t)n;
@@ -467,19 +476,41 @@ do_stderr(struct pump *p)
 	return n > 0 ? n : 0;
 }
 
-/* Request body: refill libfcgi's buffer from nginx. */
+/* A large body: larger pipes to and from the function mean fewer
+ * wake-ups of it and of us per byte. Best effort (the kernel caps pipe
+ * memory per user). */
+static void
+grow_pipes(struct pump *p)
+{
+	char *big;
+
+	p->pipes_grown = true;
+	if (p->in_fd >= 0)
+		(void)fcntl(p->in_fd, F_SETPIPE_SZ, BIG_PIPE);
+	if (p->out_fd < 0 || fcntl(p->out_fd, F_SETPIPE_SZ, BIG_PIPE) < 0)
+		return;
+	/* and a buffer that takes in what the pipe holds, at once */
+	if ((big = malloc(BIG_PIPE)) == NULL)
+		return;
+	memcpy(big, p->buf, p->held);
+	p->buf = big;
+	p->bufsize = BIG_PIPE;
+}
+
+/* Request body: the next bytes from nginx, into the child's stdin (or
+ * queued, when it does not take them now). */
 static void
 do_body_read(struct pump *p)
 {
 	struct invocation *inv = p->inv;
+	const char *at;
+	long got = fcgiin_next(p->body, &at);
 
-	p->in->fillBuffProc(p->in);
-	p->in->stopUnget = p->in->rdNext;
-	if (FCGX_GetError(p->in) != 0) {
+	if (got < 0) {
 		abort_client(p);
 		return;
 	}
-	size_t n = in_pending(p);
+	size_t n = (size_t)got;
 	inv->bytes_in += n;
 	if (inv->bytes_in > inv->fn->max_body) {
 		inv->outcome = "rejected";
@@ -490,8 +521,8 @@ do_body_read(struct pump *p)
 		close_fd(&p->in_fd);
 		return;
 	}
+	/* Once the function closed stdin, the rest is dropped. */
 	if (p->in_fd >= 0 && n > 0) {
-		const char *at = (const char *)p->in->rdNext;
 		ssize_t w = 0;
 		/* Straight into the pipe when nothing is queued before. */
 		if (bodyq_len(p->bq) == 0) {
@@ -506,11 +537,14 @@ do_body_read(struct pump *p)
 			fail(p, 500, "spawn_failed", "cannot spool the request body");
 			kill_group(p, SIGKILL);
 		}
+		if (!p->pipes_grown && bodyq_len(p->bq) > BODY_MEM)
+			grow_pipes(p);
 	}
-	/* Consumed (or, once the function closed stdin, dropped). */
-	p->in->rdNext = p->in->stop;
-	if (p->in->isClosed)
+	if (fcgiin_eof(p->body)) {
 		p->in_eof = true;
+		if (fcgiin_extra(p->body))
+			inv->keep_conn_ok = false;
+	}
 }
 
 /* Request body: queued bytes into the child's stdin. EPIPE means the
@@ -576,8 +610,8 @@ pump_round(struct pump *p)
 	uint64_t now = now_us(), next = UINT64_MAX;
 	bool want_body = !p->in_eof && !p->resp_done;
 
-	/* Body bytes libfcgi already holds never make the socket readable. */
-	while (want_body && fcgibuf_unread(p->in, p->inv->req) != 0) {
+	/* Body bytes already read never make the socket readable. */
+	while (want_body && fcgiin_ready(p->body)) {
 		do_body_read(p);
 		want_body = !p->in_eof && !p->resp_done;
 	}
@@ -591,7 +625,7 @@ pump_round(struct pump *p)
 		ADD(I_IN, p->in_fd, POLLOUT);
 	if (!p->resp_done)
 		ADD(I_IPC, p->ipc, (want_body ? POLLIN : 0) | POLLRDHUP);
-	if (p->out_fd >= 0 && (gate_open(p) || p->held < sizeof(p->buf)))
+	if (p->out_fd >= 0 && (gate_open(p) || p->held < p->bufsize))
 		ADD(I_OUT, p->out_fd, POLLIN);
 	if (p->err_fd >= 0)
 		ADD(I_ERR, p->err_fd, POLLIN);
@@ -856,9 +890,12 @@ pump_run(struct invocation *inv)
 	inv->exit_code = -1;
 	inv->keep_conn_ok = true;
 	if (p == NULL || (p->cgi = cgiresp_new(CGIRESP_MAX_HEADER)) == NULL ||
-	    (p->bq = bodyq_new(BODY_MEM)) == NULL) {
-		if (p != NULL)
+	    (p->bq = bodyq_new(BODY_MEM)) == NULL ||
+	    (p->body = fcgiin_new(inv->req)) == NULL) {
+		if (p != NULL) {
 			cgiresp_free(p->cgi);
+			bodyq_free(p->bq);
+		}
 		free(p);
 		inv->status = 500;
 		inv->outcome = "error";
@@ -867,12 +904,13 @@ pump_run(struct invocation *inv)
 		return;
 	}
 	p->inv = inv;
-	p->in = inv->req->in;
 	p->out = inv->req->out;
 	p->ipc = inv->req->ipcFd;
 	p->in_fd = p->out_fd = p->err_fd = p->pidfd = -1;
-	p->in_eof = p->in->isClosed && in_pending(p) == 0;
-	inv->bytes_in = in_pending(p);
+	p->buf = p->small;
+	p->bufsize = sizeof(p->small);
+	p->in_eof = fcgiin_eof(p->body);
+	inv->bytes_in = 0;
 	if (pump_spawn(p) == 0) {
 		while (pump_round(p))
 			;
@@ -885,5 +923,8 @@ pump_run(struct invocation *inv)
 		inv->outcome = inv->exit_code == 0 && inv->signal == 0 ? "ok" : "error";
 	cgiresp_free(p->cgi);
 	bodyq_free(p->bq);
+	fcgiin_free(p->body);
+	if (p->buf != p->small)
+		free(p->buf);
 	free(p);
 }

@@ -464,7 +464,8 @@ static const char COMMON_MANIFEST[] =
     "  shock: { path: @DIR@/bin/shock }\n"
     "  dup: { path: @DIR@/bin/dup, methods: [GET] }\n"
     "  countx: { path: @DIR@/bin/countx }\n"
-    "  slurp: { path: @DIR@/bin/slurp, max_body: 64M }\n";
+    "  slurp: { path: @DIR@/bin/slurp, max_body: 64M }\n"
+    "  cat: { path: /usr/bin/cat, mode: raw, max_body: 64M }\n";
 
 static const char ROOT_FUNCTIONS[] =
     "  idstatus: { path: /usr/bin/cat, args: [/proc/self/status],"

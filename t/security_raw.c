@@ -431,20 +431,27 @@ START_TEST(raw_fastcgi)
 END_TEST
 
 /* FCGI_ABORT_REQUEST in the middle of the body: the invocation is torn
- * down (its process gone) while the connection stays open. */
+ * down (its process gone). Once with the record in libfcgi's buffer,
+ * once past it, where the daemon reads the records itself. */
+static const size_t ABORT_AFTER[] = { 1000, 200000 };
+
 START_TEST(raw_abort_request)
 {
 	static const char *const nv[] = { "CONTENT_LENGTH=1000000",
 	    "HTTP_X_TAG=abort", "CONTENT_TYPE=application/octet-stream" };
-	char marker[512], part[1000], *s;
+	char marker[512], *part, *s;
+	size_t plen = ABORT_AFTER[_i];
 	struct fcgic_buf b = { 0 };
 	struct fcgic_resp r;
 	double end;
 	pid_t pid = 0;
 	int fd;
 
-	memset(part, 'x', sizeof(part));
+	part = malloc(plen);
+	ck_assert_ptr_nonnull(part);
+	memset(part, 'x', plen);
 	snprintf(marker, sizeof(marker), "%s/spool/slurp.abort", sec_h->dir);
+	(void)unlink(marker);
 	ck_assert_int_eq(fcgic_begin(&b, 1, FCGIC_RESPONDER, 0), 0);
 	{
 		const char *all[] = { nv[0], nv[1], nv[2],
@@ -453,8 +460,8 @@ START_TEST(raw_abort_request)
 
 		ck_assert_int_eq(fcgic_params(&b, 1, all, 7), 0);
 	}
-	ck_assert_int_eq(fcgic_stream(&b, FCGIC_STDIN, 1, part, sizeof(part),
-	    0), 0);
+	ck_assert_int_eq(fcgic_stream(&b, FCGIC_STDIN, 1, part, plen, 0), 0);
+	free(part);
 	fd = fcgic_connect_unix(sec_h->sock);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fcgic_send(fd, b.p, b.len), 0);
@@ -480,6 +487,94 @@ START_TEST(raw_abort_request)
 	close(fd);
 	fcgic_resp_free(&r);
 	sec_assert_daemon_serves("FCGI_ABORT_REQUEST");
+}
+END_TEST
+
+/* A body as nginx never cuts it, read past libfcgi's buffer by the
+ * daemon's own record parser: records of 1 to 65 535 bytes with and
+ * without padding, records of another request id between them (to be
+ * skipped), headers split across reads. The function (cat) must get the
+ * body byte for byte, and the connection must carry a second request. */
+START_TEST(raw_body_records)
+{
+	static const size_t sizes[] = { 1, 7, 8, 9, 8191, 65535, 1000, 333,
+	    4096, 65528, 2 };
+	static const size_t cuts[] = { 1, 3, 7, 4099, 65537, 13, 8, 100000 };
+	const size_t total = 300000;
+	unsigned char *body = malloc(total), pad[255] = { 0 };
+	struct fcgic_buf b = { 0 };
+	struct fcgic_resp r;
+	const char *out;
+	char cl[64];
+	size_t off = 0, i, at;
+	int fd, st;
+
+	ck_assert_ptr_nonnull(body);
+	for (i = 0; i < total; i++)
+		body[i] = (unsigned char)(i * 7 + 13 + i / 251);
+	snprintf(cl, sizeof(cl), "CONTENT_LENGTH=%zu", total);
+	{
+		const char *nv[] = { cl, "REQUEST_METHOD=POST",
+		    "DOCUMENT_URI=/cat", "SCRIPT_NAME=/cat", "QUERY_STRING=",
+		    "CONTENT_TYPE=application/octet-stream" };
+
+		ck_assert_int_eq(fcgic_begin(&b, 1, FCGIC_RESPONDER,
+		    FCGIC_KEEP_CONN), 0);
+		ck_assert_int_eq(fcgic_params(&b, 1, nv, 6), 0);
+	}
+	for (i = 0; off < total; i++) {
+		size_t n = sizes[i % (sizeof(sizes) / sizeof(sizes[0]))];
+		unsigned padn = i % 3 == 0 ? 0 : (unsigned)(i * 37 % 256);
+
+		n = n > total - off ? total - off : n;
+		ck_assert_int_eq(fcgic_header(&b, 1, FCGIC_STDIN, 1,
+		    (unsigned)n, padn), 0);
+		ck_assert_int_eq(fcgic_buf_put(&b, body + off, n), 0);
+		ck_assert_int_eq(fcgic_buf_put(&b, pad, padn), 0);
+		off += n;
+		if (i % 5 == 4) {       /* another request's record */
+			ck_assert_int_eq(fcgic_header(&b, 1, FCGIC_STDIN, 7,
+			    100, 4), 0);
+			ck_assert_int_eq(fcgic_buf_put(&b, pad, 104), 0);
+		}
+	}
+	ck_assert_int_eq(fcgic_header(&b, 1, FCGIC_STDIN, 1, 0, 8), 0);
+	ck_assert_int_eq(fcgic_buf_put(&b, pad, 8), 0);
+	fd = fcgic_connect_unix(sec_h->sock);
+	ck_assert_int_ge(fd, 0);
+	for (at = 0, i = 0; at < b.len; i++) {
+		size_t n = cuts[i % (sizeof(cuts) / sizeof(cuts[0]))];
+
+		n = n > b.len - at ? b.len - at : n;
+		ck_assert_int_eq(fcgic_send(fd, b.p + at, n), 0);
+		at += n;
+		if (i % 4 == 0)
+			sec_sleep_ms(2);        /* let the daemon read a part */
+	}
+	fcgic_buf_free(&b);
+	ck_assert_int_eq(fcgic_read(fd, 1, &r, 20000), 0);
+	st = fcgic_status(&r, &out);
+	ck_assert_msg(r.ended && st == 200, "ended %d status %d\n%s", r.ended,
+	    st, sec_log_tail());
+	ck_assert_msg(r.out.len - (size_t)(out - (char *)r.out.p) == total &&
+	    memcmp(out, body, total) == 0, "cat gave back %zu bytes, not the "
+	    "%zu sent (or other bytes)", r.out.len -
+	    (size_t)(out - (char *)r.out.p), total);
+	fcgic_resp_free(&r);
+	free(body);
+	/* The connection is where the next request starts. */
+	ck_assert_int_eq(std_request_id(&b, 2, FCGIC_KEEP_CONN, "/hello",
+	    "GET", NULL, 0), 0);
+	ck_assert_int_eq(fcgic_send(fd, b.p, b.len), 0);
+	fcgic_buf_free(&b);
+	ck_assert_int_eq(fcgic_read(fd, 2, &r, 10000), 0);
+	st = fcgic_status(&r, &out);
+	ck_assert_msg(r.ended && st == 200 && strcmp(out, "hello\n") == 0,
+	    "second request on the connection: ended %d, %d [%s]", r.ended,
+	    st, out);
+	fcgic_resp_free(&r);
+	close(fd);
+	sec_assert_daemon_serves("a body in odd records");
 }
 END_TEST
 
@@ -627,7 +722,9 @@ void sec_add_raw(TCase *tc)
 {
 	tcase_add_loop_test(tc, raw_fastcgi, 0, (int)(sizeof(RAW) /
 	    sizeof(RAW[0])));
-	tcase_add_test(tc, raw_abort_request);
+	tcase_add_loop_test(tc, raw_abort_request, 0, (int)(sizeof(ABORT_AFTER) /
+	    sizeof(ABORT_AFTER[0])));
+	tcase_add_test(tc, raw_body_records);
 	tcase_add_test(tc, raw_keepconn_no_leak);
 	tcase_add_test(tc, raw_stalled_connection);
 	tcase_add_test(tc, tcp_allow_from);

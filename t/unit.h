@@ -9,5 +9,6 @@ Suite *suite_manifest(void);
 Suite *suite_route(void);
 Suite *suite_cgienv(void);
 Suite *suite_cgiresp(void);
+Suite *suite_fcgirec(void);
 
 #endif

@@ -1,0 +1,228 @@
+/* fcgiin.c — see fcgiin.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "fcgiin.h"
+#include "fcgirec.h"
+
+#define FCGI_STDIN_TYPE 5   /* FastCGI spec section 8: FCGI_STDIN */
+#define OWN_BUF (128 * 1024)
+
+/* libfcgi 2.4.2 fcgiapp.c: typedef struct FCGX_Stream_Data. */
+struct libfcgi_stream_data {
+	unsigned char *buff;
+	int bufflen;
+	unsigned char *mBuff;
+	unsigned char *buffStop;
+	int type;
+	int eorStop;
+	int skip;
+	int contentLen;
+	int paddingLen;
+	int isAnythingWritten;
+	int rawWrite;
+	FCGX_Request *reqDataPtr;
+};
+
+enum mode {
+	M_LIBFCGI,      /* libfcgi's buffer still holds body bytes */
+	M_OWN,          /* we read and parse the records */
+	M_BLIND         /* unknown libfcgi layout: its blocking fills */
+};
+
+struct fcgiin {
+	FCGX_Request *req;
+	FCGX_Stream *in;
+	enum mode mode;
+	struct fcgirec rec;
+	unsigned char *buf;
+	size_t have;            /* M_OWN: raw bytes at buf not parsed yet */
+	unsigned char part[8];  /* start of a record header, for next time */
+	size_t partlen;
+	bool eof;
+};
+
+struct fcgiin *
+fcgiin_new(FCGX_Request *req)
+{
+	struct fcgiin *in = calloc(1, sizeof(*in));
+
+	if (in == NULL)
+		return NULL;
+	in->req = req;
+	in->in = req->in;
+	in->eof = in->in->isClosed && in->in->rdNext == in->in->stop;
+	return in;
+}
+
+void
+fcgiin_free(struct fcgiin *in)
+{
+	if (in == NULL)
+		return;
+	free(in->buf);
+	free(in);
+}
+
+bool
+fcgiin_eof(const struct fcgiin *in)
+{
+	return in->eof;
+}
+
+bool
+fcgiin_extra(const struct fcgiin *in)
+{
+	return in->rec.extra;
+}
+
+/* libfcgi's stream data, or NULL when its layout is not the one we
+ * know. */
+static struct libfcgi_stream_data *
+layout(const struct fcgiin *in)
+{
+	struct libfcgi_stream_data *d = in->in->data;
+	const FCGX_Stream *s = in->in;
+
+	if (d == NULL || d->reqDataPtr != in->req || d->buff == NULL ||
+	    d->bufflen <= 0 || d->bufflen > 70000 ||
+	    d->type != FCGI_STDIN_TYPE || d->buffStop < d->buff ||
+	    d->buffStop > d->buff + d->bufflen ||
+	    s->rdNext < d->buff || s->rdNext > d->buffStop ||
+	    d->contentLen < 0 || d->contentLen > 65535 ||
+	    d->paddingLen < 0 || d->paddingLen > 255 || d->eorStop != 0)
+		return NULL;
+	return d;
+}
+
+/* Would FillBuffProc deliver from its buffer (AVAIL bytes at P) without
+ * reading the socket? It first skips the current record's rest, then
+ * needs an 8-byte record header (FastCGI spec section 3.3) and, unless
+ * that record is empty, one byte of its content. */
+static bool
+fill_is_local(const struct libfcgi_stream_data *d, size_t avail,
+    const unsigned char *p)
+{
+	size_t skip;
+
+	if (d->contentLen > 0)
+		return avail > 0 && !d->skip;   /* skipping may read on */
+	skip = (size_t)d->paddingLen;
+	if (avail < skip + 8)
+		return false;
+	if (avail > skip + 8)
+		return true;
+	/* Exactly a header: local only if its content length is 0. */
+	return p[skip + 4] == 0 && p[skip + 5] == 0;
+}
+
+/* libfcgi's buffer is used up: go on from where its parser stands, with
+ * what it read but did not parse. */
+static int
+take_over(struct fcgiin *in, struct libfcgi_stream_data *d)
+{
+	size_t raw = (size_t)(d->buffStop - in->in->rdNext);
+
+	if ((in->buf = malloc(OWN_BUF)) == NULL)
+		return -1;
+	fcgirec_init(&in->rec, (uint16_t)in->req->requestId);
+	in->rec.content_left = (uint32_t)d->contentLen;
+	in->rec.pad_left = (uint32_t)d->paddingLen;
+	in->rec.skip = d->skip != 0;
+	memcpy(in->buf, in->in->rdNext, raw);
+	in->have = raw;
+	/* libfcgi holds nothing of the body any more. */
+	in->in->rdNext = in->in->stop = in->in->stopUnget = d->buffStop;
+	d->contentLen = d->paddingLen = 0;
+	in->mode = M_OWN;
+	return 0;
+}
+
+int
+fcgiin_ready(struct fcgiin *in)
+{
+	struct libfcgi_stream_data *d;
+
+	if (in->eof)
+		return 0;
+	switch (in->mode) {
+	case M_OWN:
+		return in->have > 0;
+	case M_BLIND:
+		return 1;
+	case M_LIBFCGI:
+		break;
+	}
+	if ((d = layout(in)) == NULL) {
+		in->mode = M_BLIND;
+		return 1;
+	}
+	if (fill_is_local(d, (size_t)(d->buffStop - in->in->rdNext),
+	    in->in->rdNext))
+		return 1;
+	if (take_over(in, d) < 0) {
+		in->mode = M_BLIND;     /* out of memory: libfcgi's way */
+		return 1;
+	}
+	return in->have > 0;
+}
+
+/* M_LIBFCGI, M_BLIND: one fill of libfcgi's buffer. */
+static long
+next_libfcgi(struct fcgiin *in, const char **data)
+{
+	FCGX_Stream *s = in->in;
+	long n;
+
+	s->fillBuffProc(s);
+	s->stopUnget = s->rdNext;
+	if (FCGX_GetError(s) != 0)
+		return -1;
+	n = (long)(s->stop - s->rdNext);
+	*data = (const char *)s->rdNext;
+	s->rdNext = s->stop;
+	if (s->isClosed)
+		in->eof = true;
+	return n;
+}
+
+long
+fcgiin_next(struct fcgiin *in, const char **data)
+{
+	size_t used;
+	long n;
+
+	*data = NULL;
+	if (in->eof)
+		return 0;
+	if (in->mode != M_OWN)
+		return next_libfcgi(in, data);
+	if (in->have == 0) {
+		/* What was left of a record header goes in front. */
+		memcpy(in->buf, in->part, in->partlen);
+		ssize_t r = recv(in->req->ipcFd, in->buf + in->partlen,
+		    OWN_BUF - in->partlen, MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EINTR))
+			return 0;
+		if (r <= 0)
+			return -1;      /* closed mid-body, or failed */
+		in->have = in->partlen + (size_t)r;
+	}
+	n = fcgirec_parse(&in->rec, in->buf, in->have, &used);
+	if (n < 0)
+		return -1;
+	in->partlen = in->have - used;
+	memcpy(in->part, in->buf + used, in->partlen);
+	in->have = 0;
+	if (in->rec.eof) {
+		in->eof = true;
+		in->in->isClosed = 1;
+	}
+	*data = (const char *)in->buf;
+	return n;
+}

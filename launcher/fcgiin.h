@@ -1,0 +1,42 @@
+/* fcgiin.h — the request body, as it comes from nginx.
+ *
+ * libfcgi reads the socket in 8 KiB gulps and hands out one record's
+ * bytes per fill: a 64 MiB body costs 8 192 reads, and its buffered
+ * bytes never make the socket readable, so poll(2) alone cannot tell
+ * when to fill. The body starts in libfcgi's buffer (it often holds all
+ * of a small body when FCGX_Accept_r returns); once that buffer is used
+ * up, this reads the socket itself, 128 KiB at a time, and parses the
+ * records (fcgirec.h). Taking over needs libfcgi's private stream
+ * state, whose layout is fixed in the libfcgi 2.4.x that Debian ships;
+ * it is checked on every call, and if it ever differs the body is read
+ * through libfcgi's blocking fills, as before (harmless behind nginx's
+ * request buffering, only slower). */
+#ifndef FN_FCGIIN_H
+#define FN_FCGIIN_H
+
+#include <stdbool.h>
+
+#include <fcgiapp.h>
+
+struct fcgiin;
+
+struct fcgiin *fcgiin_new(FCGX_Request *req);
+void fcgiin_free(struct fcgiin *in);
+
+/* 1: body bytes (or the end of the body) can be had without waiting
+ * for the socket; 0: wait until the socket is readable. */
+int fcgiin_ready(struct fcgiin *in);
+
+/* The next body bytes, with at most one read of the socket: returns how
+ * many are at *DATA (valid until the next call; 0: none came yet), or
+ * -1 when the connection closed, failed or broke the protocol. */
+long fcgiin_next(struct fcgiin *in, const char **data);
+
+/* The whole body has come in. */
+bool fcgiin_eof(const struct fcgiin *in);
+
+/* Bytes came after the body: the connection cannot carry another
+ * request. */
+bool fcgiin_extra(const struct fcgiin *in);
+
+#endif
