@@ -37,6 +37,7 @@
 #define STDERR_LINE 1024
 #define BODY_MEM (64 * 1024)     /* request body kept in memory, then spooled */
 #define BIG_PIPE (256 * 1024)    /* pipe size once the body is spooled */
+#define SMALL_OUT 4096           /* stdout bytes copied into libfcgi's buffer */
 
 struct pump {
 	struct invocation *inv;
@@ -207,12 +208,13 @@ writev_all(int fd, struct iovec *iov, int cnt)
 	return 0;
 }
 
-/* Body bytes to nginx; false when the connection is gone. They go
- * straight to the socket as FCGI_STDOUT records (FastCGI spec 3.3) of
- * up to 65 528 bytes (a multiple of 8), all in one writev: libfcgi's
- * stream would cut them into 8 KiB records, one write each. Whatever
- * libfcgi holds (the header block) is flushed first, so the records
- * stay in order. */
+/* Body bytes to nginx; false when the connection is gone. A few bytes
+ * join the header block in libfcgi's buffer, so that a small response
+ * goes out in one write with FCGI_END_REQUEST (flushed before the pump
+ * waits: see pump_round). More go straight to the socket as
+ * FCGI_STDOUT records (FastCGI spec 3.3) of up to 65 528 bytes (a
+ * multiple of 8), all in one writev, after what libfcgi holds: its
+ * stream would cut them into 8 KiB records, one write each. */
 static bool
 send_out(struct pump *p, const char *data, size_t len)
 {
@@ -221,6 +223,12 @@ send_out(struct pump *p, const char *data, size_t len)
 	struct iovec iov[2 * BATCH];
 	int id = p->inv->req->requestId;
 
+	if (len <= SMALL_OUT) {
+		if (len > 0 && FCGX_PutStr(data, (int)len, p->out) < 0)
+			goto gone;
+		p->inv->bytes_out += len;
+		return true;
+	}
 	if (FCGX_FFlush(p->out) < 0)
 		goto gone;
 	while (len > 0) {
@@ -280,7 +288,7 @@ emit_cgi_headers(struct pump *p)
 		status = cgiresp_find(p->cgi, "Location") != NULL ? 302 : 200;
 	p->inv->status = status;
 	p->headers_sent = true;
-	return send_out(p, NULL, 0);
+	return true;            /* in libfcgi's buffer: see send_out */
 }
 
 static bool
@@ -291,7 +299,7 @@ emit_raw_headers(struct pump *p)
 	    p->inv->request_id);
 	p->inv->status = 200;
 	p->headers_sent = true;
-	return send_out(p, NULL, 0);
+	return true;            /* in libfcgi's buffer: see send_out */
 }
 
 /* Handle LEN bytes the function wrote to stdout. */
@@ -448,9 +456,18 @@ do_stdout(struct pump *p)
 	ssize_t n = drain_read(p->out_fd, p->buf + p->held,
 	    p->bufsize - p->held, &eof);
 
-	if (n > 0)
+	if (n > 0) {
 		p->held += (size_t)n;
-	else if (eof) {
+		/* The function may be done: an EOF now ends the response in
+		 * the same write as its bytes. */
+		if (p->held < p->bufsize) {
+			n = drain_read(p->out_fd, p->buf + p->held,
+			    p->bufsize - p->held, &eof);
+			if (n > 0)
+				p->held += (size_t)n;
+		}
+	}
+	if (eof) {
 		p->out_eof = true;
 		close_fd(&p->out_fd);
 	}
@@ -642,6 +659,9 @@ pump_round(struct pump *p)
 		next = p->drain_until;
 	int timeout = next == UINT64_MAX ? -1
 	    : next <= now ? 0 : (int)((next - now + 999) / 1000);
+	/* What send_out left in libfcgi's buffer goes out before we wait. */
+	if (p->headers_sent && !p->resp_done && FCGX_FFlush(p->out) < 0)
+		abort_client(p);
 	if (poll(pfd, n, timeout) < 0 && errno != EINTR)
 		return false;
 #define READY(slot) (idx[slot] >= 0 && pfd[idx[slot]].revents != 0)

@@ -34,7 +34,6 @@ reply_body(FCGX_Request *req, int status, const char *ctype,
 	    "Status: %d %s\r\nContent-Type: %s\r\nX-Request-Id: %s\r\n\r\n",
 	    status, reply_reason(status), ctype, request_id);
 	FCGX_PutStr(body, (int)len, req->out);
-	FCGX_FFlush(req->out);
 	return len;
 }
 
@@ -64,6 +63,5 @@ reply_error(FCGX_Request *req, int status, const char *code,
 	    "X-Request-Id: %s\r\n%s\r\n",
 	    status, reply_reason(status), request_id, extra ? extra : "");
 	FCGX_PutStr(body, (int)pos, req->out);
-	FCGX_FFlush(req->out);
 	return pos;
 }

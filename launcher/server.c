@@ -154,6 +154,20 @@ allow_list(const struct fn_spec *fn, char *buf, size_t size)
 	}
 }
 
+/* The answer is complete: what libfcgi holds, the end of the stream and
+ * FCGI_END_REQUEST go to nginx now, in one write, before the record is
+ * logged. (Already done by the pump for invocations: closing twice is a
+ * no-op.) Without FCGI_KEEP_CONN nginx waits for EOF: send it too. */
+static void
+end_answer(FCGX_Request *req)
+{
+	FCGX_FClose(req->err);
+	if (FCGX_FClose(req->out) < 0)
+		req->keepConnection = 0;
+	if (!req->keepConnection)
+		shutdown(req->ipcFd, SHUT_WR);
+}
+
 /* Answer a request that does not reach a function. */
 static void
 reject(struct invocation *inv, int status, const char *code,
@@ -388,6 +402,7 @@ handle_request(FCGX_Request *req)
 	dispatch(&inv, &tmp);
 	if (!inv.keep_conn_ok)
 		req->keepConnection = 0;
+	end_answer(req);
 	record(&inv);
 	fn_spec_clear(&tmp);
 	mref_put(mr);

@@ -32,7 +32,8 @@ struct conn {
 	int fd;
 	size_t len;
 	long sent;              /* requests sent */
-	double t0;              /* when the request in flight was sent */
+	double t0;              /* when the request in flight was sent (-r:
+	                         * when it was due) */
 	bool busy;              /* a request is in flight */
 	char buf[BUFSZ];
 };
@@ -48,6 +49,9 @@ static struct sockaddr_in addr;
 static char request[2048];
 static size_t request_len;
 static int ep;
+static double rate;             /* -r: requests per second, all conns */
+static double start;
+static int nconns;
 
 static double
 now(void)
@@ -109,12 +113,19 @@ close_conn(struct conn *c)
 	c->len = 0;
 }
 
+/* -r: when connection C's next request is due. */
+static double
+due(const struct conn *c, int i)
+{
+	return start + ((double)c->sent * nconns + i) / rate;
+}
+
 static int
-send_req(struct conn *c)
+send_req(struct conn *c, double when)
 {
 	if (c->fd < 0 && open_conn(c) < 0)
 		return -1;
-	c->t0 = now();
+	c->t0 = when;
 	if (write(c->fd, request, request_len) != (ssize_t)request_len)
 		return -1;
 	c->busy = true;
@@ -190,16 +201,17 @@ main(int argc, char **argv)
 	double secs = 10;
 	long per_conn = 0;
 
-	while ((opt = getopt(argc, argv, "c:d:n:")) != -1)
+	while ((opt = getopt(argc, argv, "c:d:n:r:")) != -1)
 		switch (opt) {
 		case 'c': conns = atoi(optarg); break;
 		case 'd': secs = atof(optarg); break;
 		case 'n': per_conn = atol(optarg); break;
+		case 'r': rate = atof(optarg); break;
 		default: goto usage;
 		}
-	if (argc - optind != 3 || conns < 1 || secs <= 0) {
+	if (argc - optind != 3 || conns < 1 || secs <= 0 || rate < 0) {
 usage:
-		fprintf(stderr, "usage: loadgen -c CONNS -d SECONDS [-n N] HOST PORT PATH\n");
+		fprintf(stderr, "usage: loadgen -c CONNS -d SECONDS [-n N] [-r RATE] HOST PORT PATH\n");
 		return 2;
 	}
 	addr.sin_family = AF_INET;
@@ -213,19 +225,42 @@ usage:
 	struct conn *cs = calloc((size_t)conns, sizeof(*cs));
 	if (ep < 0 || cs == NULL)
 		return 1;
-	double start = now(), stop = start + secs;
+	nconns = conns;
 	for (int i = 0; i < conns; i++) {
 		cs[i].fd = -1;
-		if (send_req(&cs[i]) < 0) {
-			perror("connect/send");
+		if (rate > 0 && open_conn(&cs[i]) < 0) {
+			perror("connect");
 			return 1;
 		}
 	}
+	start = now();
+	double stop = start + secs;
+	for (int i = 0; i < conns && rate == 0; i++)
+		if (send_req(&cs[i], now()) < 0) {
+			perror("connect/send");
+			return 1;
+		}
 	struct epoll_event evs[256];
 	for (;;) {
-		double t = now();
+		double t = now(), next = stop;
 		if (t >= stop)
 			break;
+		/* -r: send what is due; sleep until the next is. */
+		for (int i = 0; i < conns && rate > 0; i++) {
+			struct conn *c = &cs[i];
+			double d = due(c, i);
+			if (c->busy || (per_conn > 0 && c->sent >= per_conn))
+				continue;
+			if (d <= t) {
+				if (send_req(c, d) < 0) {
+					errors++;
+					close_conn(c);
+					c->sent++;
+				}
+			} else if (d < next) {
+				next = d;
+			}
+		}
 		if (per_conn > 0) {
 			bool any = false;
 			for (int i = 0; i < conns && !any; i++)
@@ -233,7 +268,13 @@ usage:
 			if (!any)
 				break;
 		}
-		int n = epoll_wait(ep, evs, 256, 10);
+		struct timespec wait = { 0, 10000000 };
+		if (rate > 0) {
+			double w = next - now();
+			w = w < 0 ? 0 : w > 0.01 ? 0.01 : w;
+			wait.tv_nsec = (long)(w * 1e9);
+		}
+		int n = epoll_pwait2(ep, evs, 256, &wait, NULL);
 		for (int i = 0; i < n; i++) {
 			struct conn *c = evs[i].data.ptr;
 			ssize_t r = read(c->fd, c->buf + c->len, BUFSZ - c->len);
@@ -266,9 +307,9 @@ usage:
 				break;
 			}
 next:
-			if (!c->busy && now() < stop &&
+			if (rate == 0 && !c->busy && now() < stop &&
 			    (per_conn == 0 || c->sent < per_conn) &&
-			    send_req(c) < 0) {
+			    send_req(c, now()) < 0) {
 				errors++;
 				close_conn(c);
 				if (per_conn > 0)
