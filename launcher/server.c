@@ -29,6 +29,7 @@
 #include <fcgiapp.h>
 
 #include "cgienv.h"
+#include "connpool.h"
 #include "conns.h"
 #include "fnlog.h"
 #include "listener.h"
@@ -410,14 +411,14 @@ handle_request(FCGX_Request *req)
 
 /* One FastCGI connection: requests one after another while nginx keeps
  * the connection (FCGI_KEEP_CONN). */
-static void *
-conn_thread(void *arg)
+static void
+conn_serve(int fd)
 {
 	FCGX_Request req;
 	struct conn c;
 
 	FCGX_InitRequest(&req, -1, 0);
-	req.ipcFd = (int)(intptr_t)arg;
+	req.ipcFd = fd;
 	conns_add(&c, req.ipcFd);
 	/* Our fd, accepted by us: FCGX_Accept_r must read from it, not
 	 * close it (it closes when keepConnection is 0) nor accept on the
@@ -435,16 +436,22 @@ conn_thread(void *arg)
 	conns_remove(&c);
 	FCGX_Free(&req, 1);
 	atomic_fetch_sub(&srv.conns, 1);
+}
+
+/* `invoke`: one connection on a thread of its own. */
+static void *
+conn_thread(void *arg)
+{
+	conn_serve((int)(intptr_t)arg);
 	return NULL;
 }
 
 static void
-accept_one(pthread_attr_t *attr)
+accept_one(void)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 	struct timeval tv = { .tv_sec = 30 };
-	pthread_t t;
 	int fd = accept4(srv.lst.fd, (struct sockaddr *)&ss, &len, SOCK_CLOEXEC);
 
 	if (fd < 0) {
@@ -471,7 +478,7 @@ accept_one(pthread_attr_t *attr)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
 	atomic_fetch_add(&srv.conns, 1);
-	if (pthread_create(&t, attr, conn_thread, (void *)(intptr_t)fd) != 0) {
+	if (connpool_submit(fd) < 0) {
 		fnlog(FNLOG_ERROR, "cannot start a connection thread: %s",
 		    strerror(errno));
 		atomic_fetch_sub(&srv.conns, 1);
@@ -486,12 +493,12 @@ log_problem(enum preflight_level level, const char *msg, void *arg)
 }
 
 static void
-accept_pending(pthread_attr_t *attr)
+accept_pending(void)
 {
 	struct pollfd pfd = { .fd = srv.lst.fd, .events = POLLIN };
 
 	while (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLIN))
-		accept_one(attr);
+		accept_one();
 }
 
 static void
@@ -611,7 +618,7 @@ serve(int sfd)
 		if (n <= 0)
 			continue;
 		if (pfd[0].revents & POLLIN)
-			accept_one(&attr);
+			accept_one();
 		if (!(pfd[1].revents & POLLIN))
 			continue;
 		struct signalfd_siginfo si;
@@ -640,7 +647,7 @@ serve(int sfd)
 	if (refuse) {
 		/* Take what already waits in the accept queue (closing the
 		 * listener would reset it, after nginx may have sent on it). */
-		accept_pending(&attr);
+		accept_pending();
 		listener_close(&srv.lst);
 		conns_drain();
 	}
@@ -649,7 +656,7 @@ serve(int sfd)
 		drain_thread(NULL);
 	while (!atomic_load(&srv.drained))
 		if (poll(pfd, refuse ? 0 : 1, 20) > 0 && (pfd[0].revents & POLLIN))
-			accept_one(&attr);
+			accept_one();
 	pthread_attr_destroy(&attr);
 	return 0;
 }
@@ -736,6 +743,7 @@ server_run(const char *file, const char *override)
 	if (reaper_init() < 0)
 		fnlog(FNLOG_WARN, "cannot become a child subreaper: %s", strerror(errno));
 	if (sfd < 0 || setup_core(file) < 0 ||
+	    connpool_init(conn_serve, THREAD_STACK) < 0 ||
 	    listener_open(&srv.lst, srv.cur->m, override) < 0)
 		return 1;
 	if (notify("READY=1") < 0)

@@ -326,7 +326,7 @@ static void snap_once(struct snap *s)
 	pid_t pid = H->daemon_pid;
 
 	s->fds = harness_fd_count(pid);
-	s->threads = harness_proc_status(pid, "Threads");
+	s->threads = harness_busy_threads(pid);
 	s->rss_kb = harness_proc_status(pid, "VmRSS");
 	s->hwm_kb = harness_proc_status(pid, "VmHWM");
 	ck_assert_msg(s->fds > 0 && s->threads > 0 && s->rss_kb > 0,
@@ -1007,7 +1007,7 @@ START_TEST(f18_ten_thousand)
 	secs = harness_now() - t0;
 	if (fd >= 0)
 		close(fd);
-	/* Connection threads end once nginx closes their connection. */
+	/* A connection's thread is parked (fnl-idle) once nginx closes it. */
 	for (end = harness_now() + SETTLE_MS / 1000.0; harness_now() < end;) {
 		snap(&a);
 		if (a.threads == b.threads && a.fds == b.fds)
@@ -1015,13 +1015,13 @@ START_TEST(f18_ten_thousand)
 		usleep(50000);
 	}
 	report(18, "ten_thousand", "%d requests in %.1f s (%.0f/s, %d "
-	    "connections); daemon fds %d -> %d, threads %ld -> %ld, VmRSS "
+	    "connections); daemon fds %d -> %d, busy threads %ld -> %ld, VmRSS "
 	    "%ld -> %ld kB%s", SEQUENTIAL, secs, SEQUENTIAL / secs, conns,
 	    b.fds, a.fds, b.threads, a.threads, b.rss_kb, a.rss_kb,
 	    daemon_sanitized() ? " (sanitizer build: RSS not checked)" : "");
 	ck_assert_msg(ok == SEQUENTIAL, "%d of %d answered 200; first bad: "
 	    "%s; its log:\n%s", ok, SEQUENTIAL, first_bad, log_about(bad_rid));
-	ck_assert_msg(a.threads == b.threads, "daemon threads %ld -> %ld",
+	ck_assert_msg(a.threads == b.threads, "daemon busy threads %ld -> %ld",
 	    b.threads, a.threads);
 	ck_assert_msg(daemon_sanitized() || a.rss_kb - b.rss_kb < 8 * 1024,
 	    "daemon VmRSS %ld -> "

@@ -1039,6 +1039,31 @@ long harness_proc_status(pid_t pid, const char *field)
 	return v;
 }
 
+long harness_busy_threads(pid_t pid)
+{
+	char path[96], *comm;
+	struct dirent *e;
+	long n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/comm",
+		    (long)pid, e->d_name);
+		if ((comm = harness_read_file(path, NULL)) == NULL)
+			continue;       /* ended meanwhile */
+		if (strcmp(comm, "fnl-idle\n") != 0)
+			n++;
+		free(comm);
+	}
+	closedir(d);
+	return n;
+}
+
 /* State letter and parent of pid from /proc/PID/stat; -1 if gone. */
 static int proc_state(pid_t pid, char *state, pid_t *ppid)
 {

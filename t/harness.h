@@ -150,6 +150,10 @@ int harness_zombies(pid_t ppid, int wait_ms, char *desc, size_t len);
 /* Numeric value of "field:" in /proc/PID/status ("Threads", "VmRSS" in
  * kB, ...); -1 if pid or the field is absent. */
 long harness_proc_status(pid_t pid, const char *field);
+/* The daemon's threads that are not parked in its connection pool (not
+ * named "fnl-idle"): the main thread and one per open connection. -1 if
+ * pid is gone. */
+long harness_busy_threads(pid_t pid);
 
 /* Make sure group and user `name` exist (groupadd/useradd --system, no
  * home, no login shell; needs root); *uid and *gid get their ids. */

@@ -832,6 +832,19 @@ START_TEST(twenty_at_once)
 		usleep(100000);
 	}
 	ck_assert_int_eq(fds_after, fds_before);
+	/* Their threads wait (named fnl-idle) for the next connection, then
+	 * end: after 10 s idle nothing of the burst is left. */
+	long parked = harness_proc_status(H->daemon_pid, "Threads") -
+	    harness_busy_threads(H->daemon_pid);
+	ck_assert_msg(parked >= 1, "no connection thread kept for reuse "
+	    "(%ld parked)", parked);
+	for (i = 0; i < 140 && parked > 0; i++) {
+		usleep(100000);
+		parked = harness_proc_status(H->daemon_pid, "Threads") -
+		    harness_busy_threads(H->daemon_pid);
+	}
+	ck_assert_msg(parked == 0, "%ld parked connection threads left 14 s "
+	    "after the burst (they end after 10 s idle)", parked);
 }
 END_TEST
 

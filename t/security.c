@@ -157,15 +157,16 @@ void sec_assert_daemon_serves(const char *after)
 	hresp_free(&r);
 }
 
-/* Wait up to ms for the daemon's thread count to come back to at most
- * base (connection threads end with their connection). */
+/* Wait up to ms for the daemon's busy threads to come back to at most
+ * base (a connection's thread is parked, named fnl-idle, once the
+ * connection ends). */
 long sec_threads_settle(long base, int ms)
 {
 	double end = harness_now() + ms / 1000.0;
 	long n;
 
 	for (;;) {
-		n = harness_proc_status(sec_h->daemon_pid, "Threads");
+		n = harness_busy_threads(sec_h->daemon_pid);
 		if (n <= base || harness_now() >= end)
 			return n;
 		sec_sleep_ms(50);

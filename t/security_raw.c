@@ -2,7 +2,7 @@
  * unix socket through fcgiclient.c: bad versions and types, truncated
  * records, huge and duplicate params, no method, FCGI_ABORT_REQUEST, a
  * stalled connection. After each: the daemon runs (same pid), serves
- * nginx, and its connection threads end. And TCP allow_from. */
+ * nginx, and its connection threads are released. And TCP allow_from. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -374,7 +374,7 @@ START_TEST(raw_fastcgi)
 	struct fcgic_resp r;
 	const char *body;
 	char jv[64], what[128];
-	long base = harness_proc_status(sec_h->daemon_pid, "Threads"), now;
+	long base = harness_busy_threads(sec_h->daemon_pid), now;
 	int fd, st;
 
 	snprintf(what, sizeof(what), "raw case \"%s\"", c->name);
@@ -426,7 +426,7 @@ START_TEST(raw_fastcgi)
 	sec_assert_daemon_serves(what);
 	now = sec_threads_settle(base, 3000);
 	ck_assert_msg(now <= base, "%s: daemon threads %ld, were %ld: a "
-	    "connection thread did not end", what, now, base);
+	    "connection's thread is still busy", what, now, base);
 }
 END_TEST
 
@@ -619,7 +619,7 @@ START_TEST(raw_stalled_connection)
 	struct fcgic_buf b = { 0 };
 	struct fcgic_resp r;
 	double t0;
-	long base = harness_proc_status(sec_h->daemon_pid, "Threads");
+	long base = harness_busy_threads(sec_h->daemon_pid);
 	int stall = fcgic_connect_unix(sec_h->sock), fd;
 
 	ck_assert_int_ge(stall, 0);
@@ -641,7 +641,7 @@ START_TEST(raw_stalled_connection)
 	fcgic_buf_free(&b);
 	close(stall);
 	ck_assert_msg(sec_threads_settle(base, 3000) <= base,
-	    "the stalled connection's thread did not end after close");
+	    "the stalled connection's thread is still busy after close");
 }
 END_TEST
 

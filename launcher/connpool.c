@@ -1,0 +1,110 @@
+/* connpool.c — see connpool.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "connpool.h"
+
+#define QMAX 1024               /* connections handed over, not yet taken */
+
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;    /* a connection was queued */
+	pthread_attr_t attr;
+	void (*serve)(int fd);
+	int q[QMAX];
+	size_t head, n;
+	size_t idle;            /* threads waiting in next_fd */
+} P = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+int
+connpool_init(void (*serve)(int fd), size_t stack)
+{
+	pthread_condattr_t ca;
+	int rc;
+
+	P.serve = serve;
+	if ((rc = pthread_condattr_init(&ca)) != 0 ||
+	    (rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) != 0 ||
+	    (rc = pthread_cond_init(&P.cond, &ca)) != 0 ||
+	    (rc = pthread_attr_init(&P.attr)) != 0 ||
+	    (rc = pthread_attr_setstacksize(&P.attr, stack)) != 0 ||
+	    (rc = pthread_attr_setdetachstate(&P.attr,
+	    PTHREAD_CREATE_DETACHED)) != 0) {
+		errno = rc;
+		return -1;
+	}
+	pthread_condattr_destroy(&ca);
+	return 0;
+}
+
+/* The next connection for this thread, or -1 after CONNPOOL_IDLE_S
+ * without one (the thread then ends). While it waits the thread is
+ * named CONNPOOL_IDLE_NAME (ps -L, /proc/PID/task/TID/comm); NAME is
+ * its name while it serves. */
+static int
+next_fd(const char *name)
+{
+	struct timespec until;
+	int fd = -1;
+
+	pthread_setname_np(pthread_self(), CONNPOOL_IDLE_NAME);
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += CONNPOOL_IDLE_S;
+	pthread_mutex_lock(&P.lock);
+	P.idle++;
+	while (P.n == 0)
+		if (pthread_cond_timedwait(&P.cond, &P.lock, &until) ==
+		    ETIMEDOUT && P.n == 0)
+			break;
+	P.idle--;
+	if (P.n > 0) {
+		fd = P.q[P.head];
+		P.head = (P.head + 1) % QMAX;
+		P.n--;
+	}
+	pthread_mutex_unlock(&P.lock);
+	if (fd >= 0)
+		pthread_setname_np(pthread_self(), name);
+	return fd;
+}
+
+static void *
+worker(void *arg)
+{
+	char name[16] = "fnlauncher";
+	int fd = (int)(intptr_t)arg;
+
+	(void)pthread_getname_np(pthread_self(), name, sizeof(name));
+	do
+		P.serve(fd);
+	while ((fd = next_fd(name)) >= 0);
+	return NULL;
+}
+
+int
+connpool_submit(int fd)
+{
+	pthread_t t;
+	int rc;
+
+	pthread_mutex_lock(&P.lock);
+	/* Every queued connection has a waiting thread to take it. */
+	if (P.idle > P.n && P.n < QMAX) {
+		P.q[(P.head + P.n) % QMAX] = fd;
+		P.n++;
+		pthread_cond_signal(&P.cond);
+		pthread_mutex_unlock(&P.lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&P.lock);
+	if ((rc = pthread_create(&t, &P.attr, worker, (void *)(intptr_t)fd)) != 0) {
+		errno = rc;
+		return -1;
+	}
+	return 0;
+}
