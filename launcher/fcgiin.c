@@ -100,25 +100,42 @@ layout(const struct fcgiin *in)
 	return d;
 }
 
-/* Would FillBuffProc deliver from its buffer (AVAIL bytes at P) without
- * reading the socket? It first skips the current record's rest, then
- * needs an 8-byte record header (FastCGI spec section 3.3) and, unless
- * that record is empty, one byte of its content. */
+/* Would FillBuffProc deliver this request's body (or its end) from its
+ * buffer (AVAIL bytes at P) without reading the socket? It first skips
+ * the current record's rest, then needs an 8-byte record header
+ * (FastCGI spec section 3.3) of this request's FCGI_STDIN and, unless
+ * that record is empty, one byte of its content. On the way it may pass
+ * whole records of other request ids: it skips them, and answers an
+ * FCGI_BEGIN_REQUEST with FCGI_CANT_MPX_CONN (spec 5.5). Not a record
+ * it would have to read on for (blocking), nor a management record
+ * (which it would answer itself), nor our record after an empty record
+ * of another id (libfcgi 2.4.2 then stays in its skip state and would
+ * drop our next record's content): those are left to fcgirec. */
 static bool
 fill_is_local(const struct libfcgi_stream_data *d, size_t avail,
-    const unsigned char *p)
+    const unsigned char *p, int id)
 {
-	size_t skip;
+	bool stale_skip = false;
+	size_t pos;
 
 	if (d->contentLen > 0)
-		return avail > 0 && !d->skip;   /* skipping may read on */
-	skip = (size_t)d->paddingLen;
-	if (avail < skip + 8)
-		return false;
-	if (avail > skip + 8)
-		return true;
-	/* Exactly a header: local only if its content length is 0. */
-	return p[skip + 4] == 0 && p[skip + 5] == 0;
+		return avail > 0 && !d->skip;
+	for (pos = (size_t)d->paddingLen; avail >= pos + 8;) {
+		const unsigned char *h = p + pos;
+		int hid = h[2] << 8 | h[3];
+		size_t clen = (size_t)(h[4] << 8 | h[5]), rec = 8 + clen + h[6];
+
+		if (h[0] != 1)
+			return false;
+		if (h[1] == FCGI_STDIN_TYPE && hid == id)
+			return clen == 0 || (avail > pos + 8 && !stale_skip);
+		if (hid == id || hid == 0 || avail < pos + rec)
+			return false;
+		if (h[1] != 1 /* BEGIN_REQUEST */ && clen == 0)
+			stale_skip = true;
+		pos += rec;
+	}
+	return false;
 }
 
 /* libfcgi's buffer is used up: go on from where its parser stands, with
@@ -163,7 +180,7 @@ fcgiin_ready(struct fcgiin *in)
 		return 1;
 	}
 	if (fill_is_local(d, (size_t)(d->buffStop - in->in->rdNext),
-	    in->in->rdNext))
+	    in->in->rdNext, in->req->requestId))
 		return 1;
 	if (take_over(in, d) < 0) {
 		in->mode = M_BLIND;     /* out of memory: libfcgi's way */
@@ -219,7 +236,9 @@ fcgiin_next(struct fcgiin *in, const char **data)
 	in->partlen = in->have - used;
 	memcpy(in->part, in->buf + used, in->partlen);
 	in->have = 0;
-	if (in->rec.eof) {
+	/* The end record's padding is read too: left on the socket, it
+	 * would be taken for the next request's first header. */
+	if (in->rec.eof && in->rec.pad_left == 0) {
 		in->eof = true;
 		in->in->isClosed = 1;
 	}

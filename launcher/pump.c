@@ -919,6 +919,7 @@ pump_run(struct invocation *inv)
 		free(p);
 		inv->status = 500;
 		inv->outcome = "error";
+		inv->keep_conn_ok = false;      /* the body is left unread */
 		reply_error(inv->req, 500, "spawn_failed", "out of memory",
 		    inv->fn->name, inv->request_id, NULL);
 		return;

@@ -122,14 +122,22 @@ param(FCGX_Request *req, const char *name)
 }
 
 /* Read and drop what is left of the request body, so the connection can
- * carry the next request; past DRAIN_BODY_MAX, give the connection up. */
+ * carry the next request; past DRAIN_BODY_MAX, give the connection up
+ * (and when it is given up already, do not read at all). With a body to
+ * come, the answer goes out first; without one it waits for end_answer,
+ * to leave in one write with the end of the request. */
 static void
 drain_body(FCGX_Request *req)
 {
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", req->envp);
 	char buf[8192];
 	size_t total = 0;
 	int n;
 
+	if (!req->keepConnection)
+		return;
+	if (cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0)
+		FCGX_FFlush(req->out);
 	while ((n = FCGX_GetStr(buf, sizeof(buf), req->in)) > 0) {
 		total += (size_t)n;
 		if (total > DRAIN_BODY_MAX) {

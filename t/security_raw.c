@@ -431,18 +431,40 @@ START_TEST(raw_fastcgi)
 END_TEST
 
 /* FCGI_ABORT_REQUEST in the middle of the body: the invocation is torn
- * down (its process gone). Once with the record in libfcgi's buffer,
- * once past it, where the daemon reads the records itself. */
-static const size_t ABORT_AFTER[] = { 1000, 200000 };
+ * down (its process gone) and the connection closed. Once sent with the
+ * first 1000 bytes of the body (libfcgi has read it with the params),
+ * once after 200 000 bytes and the function's start (the daemon reads
+ * the records itself by then). */
+static const struct {
+	size_t body;
+	int with_body;
+} ABORTS[] = { { 1000, 1 }, { 200000, 0 } };
+
+/* Wait up to 5 s for the process in MARKER (if it was written) to end. */
+static void
+assert_marked_gone(const char *marker)
+{
+	char *s = harness_read_file(marker, NULL);
+	pid_t pid = s ? (pid_t)atol(s) : 0;
+	double end;
+
+	free(s);
+	for (end = harness_now() + 5; pid > 0 && harness_now() < end &&
+	    sec_proc_running(pid);)
+		sec_sleep_ms(20);
+	ck_assert_msg(pid <= 0 || !sec_proc_running(pid), "pid %ld still runs "
+	    "5 s after FCGI_ABORT_REQUEST\n%s", (long)pid, sec_log_tail());
+}
 
 START_TEST(raw_abort_request)
 {
 	static const char *const nv[] = { "CONTENT_LENGTH=1000000",
 	    "HTTP_X_TAG=abort", "CONTENT_TYPE=application/octet-stream" };
-	char marker[512], *part, *s;
-	size_t plen = ABORT_AFTER[_i];
+	char marker[512], *part, *s, byte;
+	size_t plen = ABORTS[_i].body;
 	struct fcgic_buf b = { 0 };
 	struct fcgic_resp r;
+	struct timeval tv = { .tv_sec = 5 };
 	double end;
 	pid_t pid = 0;
 	int fd;
@@ -462,28 +484,43 @@ START_TEST(raw_abort_request)
 	}
 	ck_assert_int_eq(fcgic_stream(&b, FCGIC_STDIN, 1, part, plen, 0), 0);
 	free(part);
+	if (ABORTS[_i].with_body)
+		ck_assert_int_eq(fcgic_header(&b, 1, FCGIC_ABORT_REQUEST, 1, 0,
+		    0), 0);
 	fd = fcgic_connect_unix(sec_h->sock);
 	ck_assert_int_ge(fd, 0);
 	ck_assert_int_eq(fcgic_send(fd, b.p, b.len), 0);
 	fcgic_buf_free(&b);
-	for (end = harness_now() + 10; harness_now() < end && pid <= 0;
-	    sec_sleep_ms(20))
-		if ((s = harness_read_file(marker, NULL)) != NULL) {
-			pid = (pid_t)atol(s);
-			free(s);
-		}
-	ck_assert_msg(pid > 0, "the function did not start\n%s",
-	    sec_log_tail());
-	ck_assert_msg(sec_proc_running(pid), "the function ended by itself");
-	ck_assert_int_eq(fcgic_header(&b, 1, FCGIC_ABORT_REQUEST, 1, 0, 0), 0);
-	ck_assert_int_eq(fcgic_send(fd, b.p, b.len), 0);
-	fcgic_buf_free(&b);
-	for (end = harness_now() + 5; harness_now() < end &&
-	    sec_proc_running(pid);)
-		sec_sleep_ms(20);
-	ck_assert_msg(!sec_proc_running(pid), "pid %ld still runs 5 s after "
-	    "FCGI_ABORT_REQUEST\n%s", (long)pid, sec_log_tail());
+	if (!ABORTS[_i].with_body) {
+		for (end = harness_now() + 10; harness_now() < end && pid <= 0;
+		    sec_sleep_ms(20))
+			if ((s = harness_read_file(marker, NULL)) != NULL) {
+				pid = (pid_t)atol(s);
+				free(s);
+			}
+		ck_assert_msg(pid > 0, "the function did not start\n%s",
+		    sec_log_tail());
+		ck_assert_msg(sec_proc_running(pid),
+		    "the function ended by itself");
+		ck_assert_int_eq(fcgic_header(&b, 1, FCGIC_ABORT_REQUEST, 1, 0,
+		    0), 0);
+		ck_assert_int_eq(fcgic_send(fd, b.p, b.len), 0);
+		fcgic_buf_free(&b);
+	}
+	assert_marked_gone(marker);
 	ck_assert_int_eq(fcgic_read(fd, 1, &r, 5000), 0);
+	ck_assert_msg(!r.timed_out, "no answer and no close 5 s after "
+	    "FCGI_ABORT_REQUEST");
+	/* Closed, never kept for another request. */
+	if (!r.eof && !r.reset) {
+		ssize_t n;
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		n = read(fd, &byte, 1);
+		ck_assert_msg(n == 0 || (n < 0 && errno != EAGAIN &&
+		    errno != EWOULDBLOCK), "the connection stayed open after "
+		    "FCGI_ABORT_REQUEST (read: %zd)", n);
+	}
 	close(fd);
 	fcgic_resp_free(&r);
 	sec_assert_daemon_serves("FCGI_ABORT_REQUEST");
@@ -722,8 +759,8 @@ void sec_add_raw(TCase *tc)
 {
 	tcase_add_loop_test(tc, raw_fastcgi, 0, (int)(sizeof(RAW) /
 	    sizeof(RAW[0])));
-	tcase_add_loop_test(tc, raw_abort_request, 0, (int)(sizeof(ABORT_AFTER) /
-	    sizeof(ABORT_AFTER[0])));
+	tcase_add_loop_test(tc, raw_abort_request, 0, (int)(sizeof(ABORTS) /
+	    sizeof(ABORTS[0])));
 	tcase_add_test(tc, raw_body_records);
 	tcase_add_test(tc, raw_keepconn_no_leak);
 	tcase_add_test(tc, raw_stalled_connection);

@@ -53,9 +53,11 @@ struct outcome {
 	unsigned char body[300000];
 	size_t len;
 	int error, eof, extra;
+	size_t unread;          /* bytes never read: the end came first */
 };
 
-/* Feed S in reads of the sizes CUT returns, as fcgiin.c does. */
+/* Feed S in reads of the sizes CUT returns, as fcgiin.c does: stop
+ * reading once the end record and its padding are in. */
 static void
 feed(const struct stream *s, size_t (*cut)(size_t i, size_t left),
     struct outcome *o)
@@ -66,7 +68,7 @@ feed(const struct stream *s, size_t (*cut)(size_t i, size_t left),
 
 	memset(o, 0, sizeof(*o));
 	fcgirec_init(&r, ID);
-	for (i = 0; at < s->len; i++) {
+	for (i = 0; at < s->len && !(r.eof && r.pad_left == 0); i++) {
 		size_t n = cut(i, s->len - at);
 		long got;
 
@@ -83,8 +85,9 @@ feed(const struct stream *s, size_t (*cut)(size_t i, size_t left),
 		part = part + n - used;
 		memmove(buf, buf + used, part);
 	}
-	o->eof = r.eof;
+	o->eof = r.eof && r.pad_left == 0;
 	o->extra = r.extra;
+	o->unread = s->len - at;
 }
 
 static size_t cut_whole(size_t i, size_t left) { (void)i; return left; }
@@ -116,7 +119,10 @@ check_all_ways(const struct stream *s, const struct outcome *want)
 	ck_assert_uint_eq(o.len, want->len);
 	ck_assert(memcmp(o.body, want->body, o.len) == 0);
 	ck_assert_int_eq(o.eof, want->eof);
-	ck_assert_int_eq(o.extra, want->extra);
+	/* Byte by byte nothing after the end is read: it stays for the
+	 * next request (whole, it is read and flagged). */
+	ck_assert_int_eq(o.extra, 0);
+	ck_assert_int_eq(o.unread > 0, want->extra);
 	feed(s, cut_random, &o);
 	ck_assert_int_eq(o.error, want->error);
 	ck_assert_uint_eq(o.len, want->len);
@@ -247,6 +253,12 @@ START_TEST(test_after_the_end)
 	ck_assert_int_eq(whole.extra, 1);
 	ck_assert_uint_eq(whole.len, 5);
 	check_all_ways(&st, &whole);
+	{
+		static struct outcome o;
+
+		feed(&st, cut_byte, &o);
+		ck_assert_uint_eq(o.unread, 16);    /* the next BEGIN */
+	}
 	/* The end's padding alone is not "extra". */
 	st.len = 0;
 	put_record(&st, 5, ID, 0, 7, 0);
@@ -255,6 +267,29 @@ START_TEST(test_after_the_end)
 	ck_assert_int_eq(whole.extra, 0);
 	ck_assert_uint_eq(whole.len, 0);
 	check_all_ways(&st, &whole);
+}
+END_TEST
+
+/* The end record's padding is part of it: the body is over only once
+ * the padding is in too (else it would be left on the connection and
+ * taken for the next request's header). */
+START_TEST(test_end_padding)
+{
+	static unsigned char buf[64];
+	struct fcgirec r;
+	size_t used;
+
+	fcgirec_init(&r, ID);
+	memcpy(buf, "\x01\x05\x00\x01\x00\x00\x06\x00", 8);
+	ck_assert_int_eq(fcgirec_parse(&r, buf, 8, &used), 0);
+	ck_assert_uint_eq(used, 8);
+	ck_assert(r.eof);
+	ck_assert_uint_eq(r.pad_left, 6);
+	memset(buf, 0, 6);
+	ck_assert_int_eq(fcgirec_parse(&r, buf, 6, &used), 0);
+	ck_assert_uint_eq(used, 6);
+	ck_assert_uint_eq(r.pad_left, 0);
+	ck_assert(!r.extra);
 }
 END_TEST
 
@@ -302,6 +337,7 @@ suite_fcgirec(void)
 	tcase_add_loop_test(tc, test_protocol_errors, 0,
 	    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_after_the_end);
+	tcase_add_test(tc, test_end_padding);
 	tcase_add_test(tc, test_resume_mid_record);
 	suite_add_tcase(s, tc);
 	return s;
