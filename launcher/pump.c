@@ -25,8 +25,7 @@
 #include "cgiresp.h"
 #include "fcgiin.h"
 #include "fnlog.h"
-#include "execcheck.h"
-#include "identity.h"
+#include "launch.h"
 #include "reaper.h"
 #include "pump.h"
 #include "reply.h"
@@ -52,8 +51,6 @@ struct pump {
 	struct cgiresp *cgi;
 	struct fcgiin *body;      /* the request body, from nginx */
 	struct bodyq *bq;         /* body from nginx, not yet in the child */
-	struct identity id;       /* who the child runs as (daemon is root) */
-	char real[PATH_MAX];      /* the checked executable, symlinks resolved */
 	uint64_t stderr_kept, stderr_dropped;
 	size_t errlen;
 	size_t held;              /* stdout bytes in buf, not yet sent */
@@ -693,150 +690,23 @@ pump_round(struct pump *p)
 	return true;
 }
 
-static int
-make_pipes(int child_in[2], int child_out[2], int child_err[2])
-{
-	child_in[0] = child_in[1] = child_out[0] = child_out[1] = -1;
-	child_err[0] = child_err[1] = -1;
-	if (pipe2(child_in, O_CLOEXEC) < 0 || pipe2(child_out, O_CLOEXEC) < 0 ||
-	    pipe2(child_err, O_CLOEXEC) < 0)
-		return -1;
-	/* Our ends never block the loop. */
-	fcntl(child_in[1], F_SETFL, O_NONBLOCK);
-	fcntl(child_out[0], F_SETFL, O_NONBLOCK);
-	fcntl(child_err[0], F_SETFL, O_NONBLOCK);
-	return 0;
-}
-
-static void
-close_pair(int fds[2])
-{
-	close_fd(&fds[0]);
-	close_fd(&fds[1]);
-}
-
-/* When the daemon is root, the function runs as its user/group, and
- * as uid 0 only with allow_root. 0, or -1 once the request is answered. */
-static int
-pick_identity(struct pump *p, struct spawn_req *rq)
-{
-	struct invocation *inv = p->inv;
-	const struct fn_spec *fn = inv->fn;
-	char err[PATH_MAX + 128];
-
-	if (geteuid() != 0)
-		return 0;
-	if (identity_resolve(fn->user, fn->group, &p->id, err, sizeof(err)) < 0) {
-		fnlog(FNLOG_ERROR, "function=%s request_id=%s: refused: %s",
-		    fn->name, inv->request_id, err);
-		inv->outcome = "refused";
-		fail(p, 403, "refused", err);
-		return -1;
-	}
-	if (p->id.uid == 0 && !fn->allow_root) {
-		fnlog(FNLOG_ERROR, "function=%s request_id=%s: refused: user %s is root and allow_root is false",
-		    fn->name, inv->request_id, fn->user);
-		inv->outcome = "refused";
-		fail(p, 403, "refused", "the function's user is root (allow_root: false)");
-		return -1;
-	}
-	if (execcheck(fn->path, p->id.uid, p->real, err, sizeof(err)) < 0) {
-		fnlog(FNLOG_ERROR, "function=%s request_id=%s: refused: %s",
-		    fn->name, inv->request_id, err);
-		inv->outcome = "refused";
-		fail(p, 403, "refused", "the executable failed the identity checks (see the log)");
-		return -1;
-	}
-	rq->id = &p->id;
-	rq->path = p->real;
-	return 0;
-}
-
 /* Start the process; on failure answer the request and return -1. */
 static int
 pump_spawn(struct pump *p)
 {
-	struct invocation *inv = p->inv;
-	const struct fn_spec *fn = inv->fn;
-	struct spawn_req rq;
-	struct spawn_res res;
-	int pin[2], pout[2], perr[2];
-	char msg[512];
+	struct launch l;
 
-	memset(&rq, 0, sizeof(rq));
-	if (access(fn->path, F_OK) < 0) {
-		fnlog(FNLOG_ERROR, "function=%s request_id=%s: exec failed: %s: %s",
-		    fn->name, inv->request_id, fn->path, strerror(errno));
-		inv->outcome = "exec_failed";
-		fail(p, 502, "exec_failed", "the function could not be started (see the log)");
+	if (launch_start(p->inv, &l) < 0) {
+		fail(p, l.status, l.code, l.msg);
 		return -1;
 	}
-	if (pick_identity(p, &rq) < 0)
-		return -1;
-	if (make_pipes(pin, pout, perr) < 0) {
-		snprintf(msg, sizeof(msg), "pipe: %s", strerror(errno));
-		goto spawn_failed;
-	}
-	if (rq.path == NULL)
-		rq.path = fn->path;
-	rq.argv = inv->argv;
-	rq.envp = inv->envp;
-	rq.cwd = fn->cwd;
-	rq.umask = fn->umask;
-	rq.isolate = fn->isolate;
-	spawn_limits(&rq, fn->limits);
-	rq.fd_in = pin[0];
-	rq.fd_out = pout[1];
-	rq.fd_err = perr[1];
-	char dir[4096];
-	if (rq.cwd == NULL) {
-		/* Default cwd: the executable's folder. */
-		const char *slash = strrchr(fn->path, '/');
-		size_t len = slash ? (size_t)(slash - fn->path) : 0;
-		if (len == 0 || len >= sizeof(dir))
-			len = (slash == fn->path) ? 1 : 0;
-		memcpy(dir, fn->path, len);
-		dir[len] = '\0';
-		rq.cwd = len ? dir : NULL;
-	}
-	if (spawn_start(&rq, &res) < 0) {
-		close_pair(pin);
-		close_pair(pout);
-		close_pair(perr);
-		snprintf(msg, sizeof(msg), "%s %s: %s", res.step,
-		    strcmp(res.step, "chdir") == 0 ? rq.cwd : fn->path,
-		    strerror(res.err));
-		if (strcmp(res.step, "clone") == 0)
-			goto spawn_failed;
-		if (strcmp(res.step, "execve") == 0 && res.err == ENOENT &&
-		    access(fn->path, F_OK) == 0)
-			snprintf(msg, sizeof(msg), "execve %s: the interpreter on its #! line was not found",
-			    fn->path);
-		fnlog(FNLOG_ERROR, "function=%s request_id=%s: exec failed: %s",
-		    fn->name, inv->request_id, msg);
-		inv->outcome = "exec_failed";
-		fail(p, 502, "exec_failed", "the function could not be started (see the log)");
-		return -1;
-	}
-	close(pin[0]);
-	close(pout[1]);
-	close(perr[1]);
-	p->in_fd = pin[1];
-	p->out_fd = pout[0];
-	p->err_fd = perr[0];
-	p->pid = res.pid;
-	p->pidfd = res.pidfd;
-	p->deadline = now_us() + fn->timeout_ms * 1000u;
+	p->in_fd = l.in_fd;
+	p->out_fd = l.out_fd;
+	p->err_fd = l.err_fd;
+	p->pid = l.pid;
+	p->pidfd = l.pidfd;
+	p->deadline = now_us() + p->inv->fn->timeout_ms * 1000u;
 	return 0;
-spawn_failed:
-	close_pair(pin);
-	close_pair(pout);
-	close_pair(perr);
-	fnlog(FNLOG_ERROR, "function=%s request_id=%s: spawn failed: %s",
-	    fn->name, inv->request_id, msg);
-	inv->outcome = "error";
-	fail(p, 500, "spawn_failed", msg);
-	return -1;
 }
 
 /* The rest of the process group, and whatever escaped it: kill, wait

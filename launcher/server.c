@@ -479,7 +479,7 @@ accept_one(void)
 	}
 	/* A blocked write to nginx never outlasts this (no libfcgi timeout). */
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/* Headers, body and FCGI_END_REQUEST are separate small writes:
+	/* Headers, body and FCGI_END_REQUEST may be separate small writes:
 	 * without this, Nagle and delayed ACKs add ~40 ms on TCP. */
 	if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
 		int one = 1;
