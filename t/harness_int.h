@@ -1,0 +1,25 @@
+/* harness_int.h — what the harness_*.c files share among themselves;
+ * tests use harness.h. */
+#ifndef FN_T_HARNESS_INT_H
+#define FN_T_HARNESS_INT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define START_WAIT_MS 10000
+#define PATH_ENV \
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* "harness: " and the message on stderr. */
+void hint_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void hint_sleep_ms(int ms);
+/* waitpid for up to ms: 1 reaped (*status), 0 still running, -1 error. */
+int hint_wait_ms(pid_t pid, int ms, int *status);
+/* Reaped already, or now (WNOHANG): 1, with *status. */
+int hint_child_gone(pid_t pid, int *status);
+/* All of fd, NUL-terminated (*len: bytes, may be NULL); NULL on error. */
+char *hint_slurp_fd(int fd, size_t *len);
+/* A unix stream socket at path accepts connections. */
+int hint_connects_unix(const char *path);
+
+#endif

@@ -1,0 +1,451 @@
+/* harness_proc.c — what /proc says: fds, threads, leftover processes and zombies, test users. See harness.h for the contract. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE  /* pipe2, close_range, strcasecmp, nftw, mkdtemp,
+                      memmem */
+#endif
+#include "harness.h"
+#include "harness_int.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+
+/* ---- /proc --------------------------------------------------------------- */
+
+int harness_fd_count(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+	d = opendir(path);
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* Parent pid from /proc/PID/stat; -1 if gone. */
+static pid_t proc_ppid(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	int fd, ppid;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* "pid (comm) S ppid ...": comm may contain spaces and parens. */
+	p = strrchr(buf, ')');
+	if (p == NULL || sscanf(p + 1, " %*c %d", &ppid) != 1)
+		return -1;
+	return ppid;
+}
+
+static int has_ancestor(pid_t pid, pid_t anc)
+{
+	int depth;
+
+	if (anc <= 0)
+		return 0;
+	for (depth = 0; depth < 128 && pid > 1; depth++) {
+		pid = proc_ppid(pid);
+		if (pid == anc)
+			return 1;
+	}
+	return 0;
+}
+
+/* cmdline with NULs turned into spaces; "" for zombies and kernel
+ * threads. */
+static void proc_cmdline(pid_t pid, char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n, i;
+	int fd;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (buf[i] == '\0')
+			buf[i] = ' ';
+	buf[n] = '\0';
+}
+
+/* One scan of /proc; see harness_leftovers. */
+static int leftovers_once(const struct harness *h, char *desc, size_t len)
+{
+	char cmd[1024];
+	struct dirent *de;
+	size_t used = 0;
+	DIR *d = opendir("/proc");
+	pid_t pid, self = getpid();
+	int count = 0, m;
+
+	if (desc != NULL && len > 0)
+		desc[0] = '\0';
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)atol(de->d_name);
+		if (pid == self || pid == h->nginx_pid ||
+		    pid == h->daemon_pid || has_ancestor(self, pid))
+			continue;
+		proc_cmdline(pid, cmd, sizeof(cmd));
+		if (strstr(cmd, h->dir) == NULL &&
+		    !has_ancestor(pid, h->daemon_pid))
+			continue;
+		/* Still there after reading? (/proc races with exit.) */
+		if (proc_ppid(pid) == -1)
+			continue;
+		count++;
+		if (desc != NULL && used < len) {
+			m = snprintf(desc + used, len - used, "%ld [%s]; ",
+			    (long)pid, cmd);
+			if (m > 0)
+				used += (size_t)m;
+		}
+	}
+	closedir(d);
+	return count;
+}
+
+int harness_leftovers(const struct harness *h, int wait_ms_, char *desc,
+    size_t len)
+{
+	double end = harness_now() + wait_ms_ / 1000.0;
+	int n;
+
+	for (;;) {
+		n = leftovers_once(h, desc, len);
+		if (n <= 0 || harness_now() >= end)
+			return n;
+		hint_sleep_ms(50);
+	}
+}
+
+int harness_zombie_status(pid_t pid, int wait_ms_)
+{
+	double end = harness_now() + wait_ms_ / 1000.0;
+	char path[64], buf[2048], *p, *tok, *save = NULL;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	for (;;) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd == -1)
+			return -1;
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			return -1;
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		if (p != NULL && p[1] == ' ' && p[2] == 'Z')
+			break;
+		if (harness_now() >= end)
+			return -1;
+		hint_sleep_ms(20);
+	}
+	/* Fields after "(comm)" start at 3 (state); exit_code is field 52
+	 * (Linux 3.5+), in waitpid(2) status format. */
+	for (field = 3, tok = strtok_r(p + 2, " ", &save); tok != NULL;
+	    field++, tok = strtok_r(NULL, " ", &save))
+		if (field == 52)
+			return atoi(tok);
+	return -1;
+}
+
+/* ---- process table (faults) ---------------------------------------------- */
+
+long harness_proc_status(pid_t pid, const char *field)
+{
+	char path[64], *buf, *line;
+	size_t fl = strlen(field);
+	long v = -1;
+
+	snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+	buf = harness_read_file(path, NULL);
+	if (buf == NULL)
+		return -1;
+	for (line = buf; line != NULL && *line != '\0'; ) {
+		if (strncmp(line, field, fl) == 0 && line[fl] == ':') {
+			v = strtol(line + fl + 1, NULL, 10);
+			break;
+		}
+		line = strchr(line, '\n');
+		if (line != NULL)
+			line++;
+	}
+	free(buf);
+	return v;
+}
+
+long harness_busy_threads(pid_t pid)
+{
+	char path[96], *comm;
+	struct dirent *e;
+	long n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%ld/task/%.20s/comm",
+		    (long)pid, e->d_name);
+		if ((comm = harness_read_file(path, NULL)) == NULL)
+			continue;       /* ended meanwhile */
+		if (strcmp(comm, "fnl-idle\n") != 0)
+			n++;
+		free(comm);
+	}
+	closedir(d);
+	return n;
+}
+
+/* State letter and parent of pid from /proc/PID/stat; -1 if gone. */
+static int proc_state(pid_t pid, char *state, pid_t *ppid)
+{
+	char path[64], buf[1024], *p;
+	int fd, pp;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	if (p == NULL || sscanf(p + 1, " %c %d", state, &pp) != 2)
+		return -1;
+	*ppid = pp;
+	return 0;
+}
+
+/* 1 if one entry of pid's environ equals one of env_any. */
+static int env_has(pid_t pid, const char *const *env_any)
+{
+	char path[64], *buf, *p;
+	size_t n, i;
+	int found = 0;
+
+	if (env_any == NULL || env_any[0] == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%ld/environ", (long)pid);
+	buf = harness_read_file(path, &n);
+	if (buf == NULL)
+		return 0;
+	for (p = buf; p < buf + n && !found; p += strlen(p) + 1)
+		for (i = 0; env_any[i] != NULL && !found; i++)
+			found = strcmp(p, env_any[i]) == 0;
+	free(buf);
+	return found;
+}
+
+/* Append "pid [cmdline]; " to desc. */
+static void describe(pid_t pid, char *desc, size_t len, size_t *used)
+{
+	char cmd[256];
+	int m;
+
+	if (desc == NULL || *used >= len)
+		return;
+	proc_cmdline(pid, cmd, sizeof(cmd));
+	m = snprintf(desc + *used, len - *used, "%ld [%s]; ", (long)pid, cmd);
+	if (m > 0)
+		*used += (size_t)m;
+}
+
+/* One scan of /proc; see harness_procs. sig > 0: send it to each. */
+static int procs_once(const char *const *env_any, long uid, int sig,
+    char *desc, size_t len)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	pid_t pid, ppid, self = getpid();
+	size_t used = 0;
+	int count = 0;
+	char st;
+
+	if (desc != NULL && len > 0)
+		desc[0] = '\0';
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (pid_t)atol(de->d_name);
+		if (pid == self || proc_state(pid, &st, &ppid) == -1 ||
+		    st == 'Z')
+			continue;
+		if (!env_has(pid, env_any) && !(uid >= 0 &&
+		    harness_proc_status(pid, "Uid") == uid))
+			continue;
+		if (sig > 0)
+			kill(pid, sig);
+		count++;
+		describe(pid, desc, len, &used);
+	}
+	closedir(d);
+	return count;
+}
+
+int harness_procs(const char *const *env_any, long uid, int wait_ms_,
+    char *desc, size_t len)
+{
+	double end = harness_now() + wait_ms_ / 1000.0;
+	int n;
+
+	for (;;) {
+		n = procs_once(env_any, uid, 0, desc, len);
+		if (n <= 0 || harness_now() >= end)
+			return n;
+		hint_sleep_ms(20);
+	}
+}
+
+int harness_procs_kill(const char *const *env_any, long uid)
+{
+	return procs_once(env_any, uid, SIGKILL, NULL, 0);
+}
+
+int harness_uid_tasks(long uid)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+	int count = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		if (isdigit((unsigned char)de->d_name[0]) &&
+		    harness_proc_status((pid_t)atol(de->d_name), "Uid") == uid)
+			count++;
+	closedir(d);
+	return count;
+}
+
+int harness_zombies(pid_t ppid, int wait_ms_, char *desc, size_t len)
+{
+	double end = harness_now() + wait_ms_ / 1000.0;
+	struct dirent *de;
+	pid_t pid, pp;
+	size_t used;
+	int count;
+	char st;
+	DIR *d;
+
+	for (;;) {
+		d = opendir("/proc");
+		if (d == NULL)
+			return -1;
+		count = 0;
+		used = 0;
+		if (desc != NULL && len > 0)
+			desc[0] = '\0';
+		while ((de = readdir(d)) != NULL) {
+			if (!isdigit((unsigned char)de->d_name[0]))
+				continue;
+			pid = (pid_t)atol(de->d_name);
+			if (proc_state(pid, &st, &pp) == 0 && st == 'Z' &&
+			    pp == ppid) {
+				count++;
+				describe(pid, desc, len, &used);
+			}
+		}
+		closedir(d);
+		if (count == 0 || harness_now() >= end)
+			return count;
+		hint_sleep_ms(20);
+	}
+}
+
+/* Run argv to completion (output to our stderr); its exit code or -1. */
+static int run_tool(const char *const argv[])
+{
+	const char *envp[] = { PATH_ENV, NULL };
+	pid_t pid = harness_spawn(argv, envp, -1, STDERR_FILENO, STDERR_FILENO);
+	int status;
+
+	if (pid == -1 || hint_wait_ms(pid, 30000, &status) != 1)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+int harness_ensure_user(const char *name, uid_t *uid, gid_t *gid)
+{
+	const char *gadd[] = { "/usr/sbin/groupadd", "--system", name, NULL };
+	const char *uadd[] = { "/usr/sbin/useradd", "--system",
+	    "--no-create-home", "--home-dir", "/nonexistent", "--shell",
+	    "/usr/sbin/nologin", "--gid", name, name, NULL };
+	struct passwd *pw;
+	struct group *gr;
+
+	if (getgrnam(name) == NULL && run_tool(gadd) != 0) {
+		hint_fail("groupadd %s failed", name);
+		return -1;
+	}
+	if (getpwnam(name) == NULL && run_tool(uadd) != 0) {
+		hint_fail("useradd %s failed", name);
+		return -1;
+	}
+	pw = getpwnam(name);
+	gr = getgrnam(name);
+	if (pw == NULL || gr == NULL) {
+		hint_fail("user or group %s still missing", name);
+		return -1;
+	}
+	*uid = pw->pw_uid;
+	*gid = gr->gr_gid;
+	return 0;
+}
