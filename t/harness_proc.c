@@ -52,11 +52,11 @@ int harness_fd_count(pid_t pid)
 	return n;
 }
 
-/* Parent pid from /proc/PID/stat; -1 if gone. */
-static pid_t proc_ppid(pid_t pid)
+/* State letter and parent of pid from /proc/PID/stat; -1 if gone. */
+static int proc_state(pid_t pid, char *state, pid_t *ppid)
 {
 	char path[64], buf[1024], *p;
-	int fd, ppid;
+	int fd, pp;
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
@@ -70,9 +70,19 @@ static pid_t proc_ppid(pid_t pid)
 	buf[n] = '\0';
 	/* "pid (comm) S ppid ...": comm may contain spaces and parens. */
 	p = strrchr(buf, ')');
-	if (p == NULL || sscanf(p + 1, " %*c %d", &ppid) != 1)
+	if (p == NULL || sscanf(p + 1, " %c %d", state, &pp) != 2)
 		return -1;
-	return ppid;
+	*ppid = pp;
+	return 0;
+}
+
+/* Parent pid from /proc/PID/stat; -1 if gone. */
+static pid_t proc_ppid(pid_t pid)
+{
+	pid_t ppid;
+	char st;
+
+	return proc_state(pid, &st, &ppid) == 0 ? ppid : -1;
 }
 
 static int has_ancestor(pid_t pid, pid_t anc)
@@ -249,28 +259,6 @@ long harness_busy_threads(pid_t pid)
 	return n;
 }
 
-/* State letter and parent of pid from /proc/PID/stat; -1 if gone. */
-static int proc_state(pid_t pid, char *state, pid_t *ppid)
-{
-	char path[64], buf[1024], *p;
-	int fd, pp;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (p == NULL || sscanf(p + 1, " %c %d", state, &pp) != 2)
-		return -1;
-	*ppid = pp;
-	return 0;
-}
 
 /* 1 if one entry of pid's environ equals one of env_any. */
 static int env_has(pid_t pid, const char *const *env_any)
