@@ -108,38 +108,12 @@ static struct {
 
 /* ---- small helpers ------------------------------------------------------- */
 
-static void sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		;
-}
-
 static void sleep_until(double t)
 {
 	double left = t - harness_now();
 
 	if (left > 0)
-		sleep_ms((int)(left * 1000) + 1);
-}
-
-/* waitpid with a deadline: 1 and *status when pid ended, 0 on timeout. */
-static int wait_pid(pid_t pid, int ms, int *status)
-{
-	double end = harness_now() + ms / 1000.0;
-	pid_t r;
-
-	for (;;) {
-		r = waitpid(pid, status, WNOHANG);
-		if (r == pid)
-			return 1;
-		if (r == -1 && errno != EINTR)
-			return -1;
-		if (harness_now() > end)
-			return 0;
-		sleep_ms(10);
-	}
+		harness_sleep_ms((int)(left * 1000) + 1);
 }
 
 /* stdout and stderr to OUT_FD (-1: /dev/null), stdin /dev/null. */
@@ -330,7 +304,7 @@ static int netns_setup(char *why, size_t len)
 		snprintf(ip, sizeof(ip), "10.231.0.1%d", i);
 		end = harness_now() + 5;
 		while (tcp_probe(ip, NS_PORT) != 0 && harness_now() < end)
-			sleep_ms(50);
+			harness_sleep_ms(50);
 		if (tcp_probe(ip, NS_PORT) != 0) {
 			snprintf(why, len, "%s not reachable over the bridge",
 			    ip);
@@ -470,7 +444,7 @@ static int start_nginx(void)
 			return -1;
 		}
 		for (end = harness_now() + START_MS / 1000.0;
-		    harness_now() < end; sleep_ms(20)) {
+		    harness_now() < end; harness_sleep_ms(20)) {
 			if (waitpid(C.nginx, &st, WNOHANG) == C.nginx) {
 				C.nginx = 0;
 				break;
@@ -481,7 +455,7 @@ static int start_nginx(void)
 		}
 		if (C.nginx != 0) {
 			kill(C.nginx, SIGKILL);
-			wait_pid(C.nginx, 5000, &st);
+			harness_wait_ms(C.nginx, 5000, &st);
 			C.nginx = 0;
 			return -1;
 		}
@@ -544,7 +518,7 @@ static int start_host(int i)
 		return -1;
 	}
 	for (end = harness_now() + START_MS / 1000.0; harness_now() < end;
-	    sleep_ms(20)) {
+	    harness_sleep_ms(20)) {
 		if (waitpid(ho->pid, &st, WNOHANG) == ho->pid) {
 			fprintf(stderr, "cluster: %s exited (0x%x) while "
 			    "starting; see %s\n", ho->id, (unsigned)st, logp);
@@ -567,9 +541,9 @@ static int stop_host(int i, int sig, int grace_ms)
 	if (C.host[i].pid <= 0)
 		return -1;
 	kill(C.host[i].pid, sig);
-	if (wait_pid(C.host[i].pid, grace_ms, &st) != 1) {
+	if (harness_wait_ms(C.host[i].pid, grace_ms, &st) != 1) {
 		kill(C.host[i].pid, SIGKILL);
-		if (wait_pid(C.host[i].pid, 5000, &st) != 1)
+		if (harness_wait_ms(C.host[i].pid, 5000, &st) != 1)
 			st = -1;
 	}
 	C.host[i].pid = 0;
@@ -942,9 +916,9 @@ static void cluster_down(void)
 		int st;
 
 		kill(C.nginx, SIGTERM);
-		if (wait_pid(C.nginx, 10000, &st) != 1) {
+		if (harness_wait_ms(C.nginx, 10000, &st) != 1) {
 			kill(C.nginx, SIGKILL);
-			wait_pid(C.nginx, 5000, &st);
+			harness_wait_ms(C.nginx, 5000, &st);
 		}
 		C.nginx = 0;
 	}
@@ -985,7 +959,7 @@ START_TEST(kill_restart)
 	sleep_until(t0 + 1.5);
 	t_kill = harness_now();
 	ck_assert_int_eq(kill(C.host[victim].pid, SIGKILL), 0);
-	ck_assert_int_eq(wait_pid(C.host[victim].pid, 5000, &st), 1);
+	ck_assert_int_eq(harness_wait_ms(C.host[victim].pid, 5000, &st), 1);
 	C.host[victim].pid = 0;
 	sleep_until(t0 + 3.0);
 	t_restart = harness_now();
@@ -1001,7 +975,7 @@ START_TEST(kill_restart)
 				t_back = l->res[i].t1;
 		if (t_back > 0 && harness_now() >= t0 + 6.0)
 			break;
-		sleep_ms(50);
+		harness_sleep_ms(50);
 	}
 	loop_stop(l);
 
@@ -1057,7 +1031,7 @@ START_TEST(drain)
 	for (j = 0; j < NHOST; j++)
 		if (!last_post(j, last[j], sizeof(last[j])))
 			last[j][0] = '\0';
-	for (end = t0 + 10; victim < 0 && harness_now() < end; sleep_ms(5))
+	for (end = t0 + 10; victim < 0 && harness_now() < end; harness_sleep_ms(5))
 		for (j = 0; j < NHOST && victim < 0; j++)
 			if (last_post(j, inflight, sizeof(inflight)) &&
 			    strcmp(inflight, last[j]) != 0)
@@ -1065,7 +1039,7 @@ START_TEST(drain)
 	ck_assert_msg(victim >= 0, "no POST ran within 10 s");
 	t_term = harness_now();
 	ck_assert_int_eq(kill(C.host[victim].pid, SIGTERM), 0);
-	got = wait_pid(C.host[victim].pid, 5000 + 3000, &st);
+	got = harness_wait_ms(C.host[victim].pid, 5000 + 3000, &st);
 	t_exit = harness_now();
 	if (got == 1)
 		C.host[victim].pid = 0;
@@ -1161,19 +1135,19 @@ START_TEST(post_no_replay)
 	/* Where did it land? The function has written its side effect and
 	 * sleeps: kill that host. */
 	for (end = harness_now() + 5; victim < 0 && harness_now() < end;
-	    sleep_ms(5))
+	    harness_sleep_ms(5))
 		for (i = 0; i < NHOST; i++)
 			if (marker_count(i, op.marker) > 0)
 				victim = i;
 	ck_assert_msg(victim >= 0, "POST %s reached no host within 5 s",
 	    op.marker);
 	ck_assert_int_eq(kill(C.host[victim].pid, SIGKILL), 0);
-	ck_assert_int_eq(wait_pid(C.host[victim].pid, 5000, &st), 1);
+	ck_assert_int_eq(harness_wait_ms(C.host[victim].pid, 5000, &st), 1);
 	C.host[victim].pid = 0;
 	pthread_join(t, NULL);
 	/* A replay would run at once; leave time for the orphaned function
 	 * to finish too. */
-	sleep_ms(1500);
+	harness_sleep_ms(1500);
 	for (total = 0, i = 0; i < NHOST; i++)
 		total += counts[i] = marker_count(i, op.marker);
 	printf("cluster: post_no_replay: POST %s ran on %s, killed: client "

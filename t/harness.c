@@ -54,7 +54,7 @@ double harness_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void hint_sleep_ms(int ms)
+void harness_sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
 
@@ -112,7 +112,7 @@ pid_t harness_spawn(const char *const argv[], const char *const envp[],
 
 /* waitpid with a deadline: 1 and *status when pid ended, 0 on timeout,
  * -1 on error. */
-int hint_wait_ms(pid_t pid, int ms, int *status)
+int harness_wait_ms(pid_t pid, int ms, int *status)
 {
 	double end = harness_now() + ms / 1000.0;
 	pid_t r;
@@ -125,7 +125,7 @@ int hint_wait_ms(pid_t pid, int ms, int *status)
 			return -1;
 		if (harness_now() > end)
 			return 0;
-		hint_sleep_ms(10);
+		harness_sleep_ms(10);
 	}
 }
 
@@ -137,12 +137,12 @@ static int stop_child(pid_t pid, int grace_ms)
 	if (pid <= 0)
 		return -1;
 	kill(pid, SIGTERM);
-	if (hint_wait_ms(pid, grace_ms, &status) == 1)
+	if (harness_wait_ms(pid, grace_ms, &status) == 1)
 		return status;
 	hint_fail("pid %ld ignored SIGTERM for %d ms: SIGKILL", (long)pid,
 	    grace_ms);
 	kill(pid, SIGKILL);
-	if (hint_wait_ms(pid, 5000, &status) != 1)
+	if (harness_wait_ms(pid, 5000, &status) != 1)
 		return -1;
 	return status;
 }
@@ -499,7 +499,7 @@ static int nginx_try(struct harness *h, const char *extra)
 		}
 		if (access(pidf, F_OK) == 0 && connects_tcp(h->port))
 			return 0;
-		hint_sleep_ms(20);
+		harness_sleep_ms(20);
 	}
 	hint_fail("nginx did not listen on 127.0.0.1:%d within %d ms", h->port,
 	    START_WAIT_MS);
@@ -541,8 +541,7 @@ int harness_start_daemon(struct harness *h, const char *manifest_rel,
 	const char *bin = getenv("FNL_BIN"), *envp[32];
 	char manifest[512], logp[512], listen[160], penv[5][1024];
 	size_t ne = 0, i;
-	double end;
-	int logfd, status;
+	int logfd;
 
 	if (bin == NULL || bin[0] == '\0') {
 		hint_fail("FNL_BIN is not set");
@@ -582,22 +581,29 @@ int harness_start_daemon(struct harness *h, const char *manifest_rel,
 		h->daemon_pid = 0;
 		return -1;
 	}
-	end = harness_now() + START_WAIT_MS / 1000.0;
+	return hint_await_daemon(h, "daemon");
+}
+
+int hint_await_daemon(struct harness *h, const char *what)
+{
+	double end = harness_now() + START_WAIT_MS / 1000.0;
+	int status;
+
 	while (harness_now() < end) {
 		if (hint_child_gone(h->daemon_pid, &status)) {
 			char *log = harness_daemon_log(h);
 
-			hint_fail("daemon exited (status 0x%x) while starting:\n%s",
-			    (unsigned)status, log);
+			hint_fail("%s exited (status 0x%x) while starting:\n%s",
+			    what, (unsigned)status, log);
 			free(log);
 			h->daemon_pid = 0;
 			return -1;
 		}
 		if (access(h->sock, F_OK) == 0 && hint_connects_unix(h->sock))
 			return 0;
-		hint_sleep_ms(20);
+		harness_sleep_ms(20);
 	}
-	hint_fail("daemon socket %s not accepting within %d ms", h->sock,
+	hint_fail("%s: socket %s not accepting within %d ms", what, h->sock,
 	    START_WAIT_MS);
 	harness_stop_daemon(h);
 	return -1;

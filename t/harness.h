@@ -150,6 +150,11 @@ int harness_zombies(pid_t ppid, int wait_ms, char *desc, size_t len);
 /* Numeric value of "field:" in /proc/PID/status ("Threads", "VmRSS" in
  * kB, ...); -1 if pid or the field is absent. */
 long harness_proc_status(pid_t pid, const char *field);
+/* Sleep ms milliseconds (through EINTR). */
+void harness_sleep_ms(int ms);
+/* waitpid with a deadline: 1 and *status when pid ended, 0 on timeout,
+ * -1 on error. */
+int harness_wait_ms(pid_t pid, int ms, int *status);
 /* The daemon's threads that are not parked in its connection pool (not
  * named "fnl-idle"): the main thread and one per open connection. -1 if
  * pid is gone. */

@@ -12,14 +12,15 @@
 
 /* "harness: " and the message on stderr. */
 void hint_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void hint_sleep_ms(int ms);
-/* waitpid for up to ms: 1 reaped (*status), 0 still running, -1 error. */
-int hint_wait_ms(pid_t pid, int ms, int *status);
 /* Reaped already, or now (WNOHANG): 1, with *status. */
 int hint_child_gone(pid_t pid, int *status);
 /* All of fd, NUL-terminated (*len: bytes, may be NULL); NULL on error. */
 char *hint_slurp_fd(int fd, size_t *len);
 /* A unix stream socket at path accepts connections. */
 int hint_connects_unix(const char *path);
+/* Wait up to START_WAIT_MS for h->daemon_pid (WHAT, for messages) to
+ * accept on h->sock: 0; -1 (stopped, or it exited: its log shown). */
+struct harness;
+int hint_await_daemon(struct harness *h, const char *what);
 
 #endif

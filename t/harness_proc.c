@@ -52,25 +52,34 @@ int harness_fd_count(pid_t pid)
 	return n;
 }
 
-/* State letter and parent of pid from /proc/PID/stat; -1 if gone. */
-static int proc_state(pid_t pid, char *state, pid_t *ppid)
+/* /proc/PID/stat into BUF; returns what follows "(comm)" (" S ppid
+ * ..."), or NULL if pid is gone. comm may contain spaces and parens. */
+static char *proc_stat(pid_t pid, char *buf, size_t size)
 {
-	char path[64], buf[1024], *p;
-	int fd, pp;
+	char path[64], *p;
 	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd == -1)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return NULL;
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
-		return -1;
+		return NULL;
 	buf[n] = '\0';
-	/* "pid (comm) S ppid ...": comm may contain spaces and parens. */
 	p = strrchr(buf, ')');
-	if (p == NULL || sscanf(p + 1, " %c %d", state, &pp) != 2)
+	return p != NULL ? p + 1 : NULL;
+}
+
+/* State letter and parent of pid from /proc/PID/stat; -1 if gone. */
+static int proc_state(pid_t pid, char *state, pid_t *ppid)
+{
+	char buf[1024], *p = proc_stat(pid, buf, sizeof(buf));
+	int pp;
+
+	if (p == NULL || sscanf(p, " %c %d", state, &pp) != 2)
 		return -1;
 	*ppid = pp;
 	return 0;
@@ -172,37 +181,28 @@ int harness_leftovers(const struct harness *h, int wait_ms_, char *desc,
 		n = leftovers_once(h, desc, len);
 		if (n <= 0 || harness_now() >= end)
 			return n;
-		hint_sleep_ms(50);
+		harness_sleep_ms(50);
 	}
 }
 
 int harness_zombie_status(pid_t pid, int wait_ms_)
 {
 	double end = harness_now() + wait_ms_ / 1000.0;
-	char path[64], buf[2048], *p, *tok, *save = NULL;
-	ssize_t n;
-	int fd, field;
+	char buf[2048], *p, *tok, *save = NULL;
+	int field;
 
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 	for (;;) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd == -1)
+		if ((p = proc_stat(pid, buf, sizeof(buf))) == NULL)
 			return -1;
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		if (n <= 0)
-			return -1;
-		buf[n] = '\0';
-		p = strrchr(buf, ')');
-		if (p != NULL && p[1] == ' ' && p[2] == 'Z')
+		if (p[0] == ' ' && p[1] == 'Z')
 			break;
 		if (harness_now() >= end)
 			return -1;
-		hint_sleep_ms(20);
+		harness_sleep_ms(20);
 	}
 	/* Fields after "(comm)" start at 3 (state); exit_code is field 52
 	 * (Linux 3.5+), in waitpid(2) status format. */
-	for (field = 3, tok = strtok_r(p + 2, " ", &save); tok != NULL;
+	for (field = 3, tok = strtok_r(p + 1, " ", &save); tok != NULL;
 	    field++, tok = strtok_r(NULL, " ", &save))
 		if (field == 52)
 			return atoi(tok);
@@ -338,7 +338,7 @@ int harness_procs(const char *const *env_any, long uid, int wait_ms_,
 		n = procs_once(env_any, uid, 0, desc, len);
 		if (n <= 0 || harness_now() >= end)
 			return n;
-		hint_sleep_ms(20);
+		harness_sleep_ms(20);
 	}
 }
 
@@ -394,7 +394,7 @@ int harness_zombies(pid_t ppid, int wait_ms_, char *desc, size_t len)
 		closedir(d);
 		if (count == 0 || harness_now() >= end)
 			return count;
-		hint_sleep_ms(20);
+		harness_sleep_ms(20);
 	}
 }
 
@@ -405,7 +405,7 @@ static int run_tool(const char *const argv[])
 	pid_t pid = harness_spawn(argv, envp, -1, STDERR_FILENO, STDERR_FILENO);
 	int status;
 
-	if (pid == -1 || hint_wait_ms(pid, 30000, &status) != 1)
+	if (pid == -1 || harness_wait_ms(pid, 30000, &status) != 1)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

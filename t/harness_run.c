@@ -64,8 +64,7 @@ int harness_spawn_daemon(struct harness *h, const char *const *argv,
 {
 	const char *envp[40];
 	char store[5][1024], logp[512];
-	double end;
-	int logfd, status;
+	int logfd;
 
 	ops_env(envp, sizeof(envp) / sizeof(envp[0]), store, extra_env);
 	if (harness_path(h, "daemon.log", logp, sizeof(logp)) == -1)
@@ -83,25 +82,7 @@ int harness_spawn_daemon(struct harness *h, const char *const *argv,
 	}
 	if (!wait_sock)
 		return 0;
-	end = harness_now() + START_WAIT_MS / 1000.0;
-	while (harness_now() < end) {
-		if (hint_child_gone(h->daemon_pid, &status)) {
-			char *log = harness_daemon_log(h);
-
-			hint_fail("%s exited (status 0x%x) while starting:\n%s",
-			    argv[0], (unsigned)status, log);
-			free(log);
-			h->daemon_pid = 0;
-			return -1;
-		}
-		if (access(h->sock, F_OK) == 0 && hint_connects_unix(h->sock))
-			return 0;
-		hint_sleep_ms(20);
-	}
-	hint_fail("%s: socket %s not accepting within %d ms", argv[0], h->sock,
-	    START_WAIT_MS);
-	harness_stop_daemon(h);
-	return -1;
+	return hint_await_daemon(h, argv[0]);
 }
 
 /* Append what fd has to *buf (cap/used grown as needed); 0 at EOF or
@@ -178,11 +159,11 @@ int harness_run(const char *const *argv, const char *const *extra_env,
 			}
 	}
 	left = (int)((end - harness_now()) * 1000);
-	if (open_n > 0 || hint_wait_ms(pid, left > 0 ? left : 0, &status) != 1) {
+	if (open_n > 0 || harness_wait_ms(pid, left > 0 ? left : 0, &status) != 1) {
 		hint_fail("%s: still running after %d ms: SIGKILL", argv[0],
 		    timeout_ms);
 		kill(pid, SIGKILL);
-		hint_wait_ms(pid, 5000, &status);
+		harness_wait_ms(pid, 5000, &status);
 		status = -1;
 	}
 	rc = status;
