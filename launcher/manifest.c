@@ -278,6 +278,7 @@ builtin_spec(struct fn_spec *s)
 		[FN_LIMIT_FSIZE] = 64ull << 20,
 		[FN_LIMIT_STACK] = 8ull << 20,
 		[FN_LIMIT_CORE] = 0,
+		[FN_LIMIT_ADDRESS_SPACE] = FN_UNLIMITED,
 	};
 
 	memset(s, 0, sizeof(*s));

@@ -20,12 +20,13 @@ enum fn_mode { FN_MODE_CGI = 0, FN_MODE_RAW = 1 };
 /* Index into fn_spec.limits; order matches the manifest's "limits" keys. */
 enum fn_limit {
 	FN_LIMIT_CPU = 0, /* seconds, RLIMIT_CPU */
-	FN_LIMIT_MEMORY,  /* bytes, RLIMIT_AS */
+	FN_LIMIT_MEMORY,  /* bytes, RLIMIT_DATA (private writable memory) */
 	FN_LIMIT_NOFILE,  /* count, RLIMIT_NOFILE */
 	FN_LIMIT_NPROC,   /* count, RLIMIT_NPROC */
 	FN_LIMIT_FSIZE,   /* bytes, RLIMIT_FSIZE */
 	FN_LIMIT_STACK,   /* bytes, RLIMIT_STACK */
 	FN_LIMIT_CORE,    /* bytes, RLIMIT_CORE */
+	FN_LIMIT_ADDRESS_SPACE, /* bytes, RLIMIT_AS; unlimited by default */
 	FN_LIMIT_COUNT
 };
 

@@ -196,6 +196,8 @@ static const struct field limit_fields[] = {
 	NUM("stack", K_LIM_SIZE, LF(FN_LIMIT_STACK), 1, UINT64_MAX,
 	    "more than 0"),
 	NUM("core", K_LIM_SIZE, LF(FN_LIMIT_CORE), 0, UINT64_MAX, NULL),
+	NUM("address_space", K_LIM_SIZE, LF(FN_LIMIT_ADDRESS_SPACE), 1,
+	    UINT64_MAX, "more than 0"),
 };
 
 /* Top-level keys; base is struct manifest. */

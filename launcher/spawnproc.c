@@ -28,12 +28,17 @@
 
 static const int rl_resource[FN_LIMIT_COUNT] = {
 	[FN_LIMIT_CPU] = RLIMIT_CPU,
-	[FN_LIMIT_MEMORY] = RLIMIT_AS,
+	/* Memory is what a process writes, not the address space it
+	 * reserves: Node, Go and Java reserve gigabytes up front (PROT_NONE)
+	 * and die under RLIMIT_AS. RLIMIT_DATA counts private writable
+	 * mappings (Linux >= 4.7), which is what they use. */
+	[FN_LIMIT_MEMORY] = RLIMIT_DATA,
 	[FN_LIMIT_NOFILE] = RLIMIT_NOFILE,
 	[FN_LIMIT_NPROC] = RLIMIT_NPROC,
 	[FN_LIMIT_FSIZE] = RLIMIT_FSIZE,
 	[FN_LIMIT_STACK] = RLIMIT_STACK,
 	[FN_LIMIT_CORE] = RLIMIT_CORE,
+	[FN_LIMIT_ADDRESS_SPACE] = RLIMIT_AS,
 };
 
 /* The kernel's struct sigaction (x86-64 and most others). */

@@ -105,6 +105,7 @@ check_builtin_spec(const struct fn_spec *s)
 	ck_assert_uint_eq(s->limits[FN_LIMIT_FSIZE], 64 * MIB);
 	ck_assert_uint_eq(s->limits[FN_LIMIT_STACK], 8 * MIB);
 	ck_assert_uint_eq(s->limits[FN_LIMIT_CORE], 0);
+	ck_assert_uint_eq(s->limits[FN_LIMIT_ADDRESS_SPACE], FN_UNLIMITED);
 	ck_assert_uint_eq(s->nenv, 0);
 	ck_assert_uint_eq(s->npass_env, 0);
 	ck_assert_uint_eq(s->npass_params, 0);
@@ -229,7 +230,7 @@ static const char precedence_yaml[] =
     "  b:\n"
     "    path: b.sh\n"
     "    methods: [POST]\n"
-    "    limits: {memory: 64M, nofile: unlimited}\n"
+    "    limits: {memory: 64M, nofile: unlimited, address_space: 2G}\n"
     "    env: {B: fn, C: fn}\n"
     "    pass_env: [HOME]\n"
     "    user: alice\n"
@@ -280,6 +281,7 @@ check_fn_a(const struct fn_spec *a)
 	ck_assert_uint_eq(a->limits[FN_LIMIT_MEMORY], 128 * MIB);
 	ck_assert_uint_eq(a->limits[FN_LIMIT_NOFILE], 256);
 	ck_assert_uint_eq(a->limits[FN_LIMIT_CORE], FN_UNLIMITED);
+	ck_assert_uint_eq(a->limits[FN_LIMIT_ADDRESS_SPACE], FN_UNLIMITED);
 	ck_assert_uint_eq(a->nenv, 2);
 	ck_assert_str_eq(a->env[1].name, "B");
 	ck_assert_str_eq(a->env[1].value, "def");
@@ -309,6 +311,7 @@ check_fn_b(const struct fn_spec *b)
 	ck_assert_uint_eq(b->limits[FN_LIMIT_NOFILE], FN_UNLIMITED);
 	ck_assert_uint_eq(b->limits[FN_LIMIT_NPROC], 64);
 	ck_assert_uint_eq(b->limits[FN_LIMIT_CORE], FN_UNLIMITED);
+	ck_assert_uint_eq(b->limits[FN_LIMIT_ADDRESS_SPACE], 2048 * MIB);
 	ck_assert_uint_eq(b->nenv, NELEM(env));
 	for (i = 0; i < NELEM(env); i++) {
 		ck_assert_str_eq(b->env[i].name, env[i][0]);

@@ -134,6 +134,8 @@ static const struct bad_case bad[] = {
 	{ "defaults:\n  content_type: \"text/plain\\r\\nX-Evil: 1\"\n",
 	    "m.yaml:2:17: \"content_type\" must be a media type like "
 	    "text/plain" },
+	{ "defaults:\n  limits:\n    address_space: 0\n", "m.yaml:3:20: "
+	    "\"address_space\" must be more than 0" },
 	{ "defaults:\n  limits:\n    memory: lots\n", "m.yaml:3:13: "
 	    "\"memory\": not a size (e.g. 512, 64K, 8M, 1G)" },
 	{ "defaults:\n  limits:\n    nofile: 0\n    nproc: 5000000\n",
