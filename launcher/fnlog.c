@@ -5,8 +5,11 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +20,39 @@ static int rec_fd = STDERR_FILENO;   /* -1: off */
 static int rec_owned;                /* rec_fd is a file we opened */
 
 static const char *const level_name[] = { "error", "warn", "info", "debug" };
+/* syslog priorities (sd-daemon(3) prefixes "<3>" ... "<7>"). */
+static const char *const level_prio[] = { "<3>", "<4>", "<6>", "<7>" };
+
+static pthread_once_t journal_once = PTHREAD_ONCE_INIT;
+static bool to_journal;
+
+/* systemd sets JOURNAL_STREAM=DEVICE:INODE when stderr is a stream to
+ * the journal: then a "<N>" in front of a line gives its priority (else
+ * every line would be logged at info). Checked against stderr itself,
+ * so a child whose stderr was redirected does not add prefixes. */
+static void
+journal_detect(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	char end;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
+	    fstat(STDERR_FILENO, &st) < 0)
+		return;
+	to_journal = (unsigned long long)st.st_dev == dev &&
+	    (unsigned long long)st.st_ino == ino;
+}
+
+/* The priority prefix for a line of LEVEL: "" unless stderr goes to the
+ * journal. */
+static const char *
+prio(enum fnlog_level level)
+{
+	pthread_once(&journal_once, journal_detect);
+	return to_journal ? level_prio[level] : "";
+}
 
 void
 fnlog(enum fnlog_level level, const char *fmt, ...)
@@ -25,7 +61,8 @@ fnlog(enum fnlog_level level, const char *fmt, ...)
 	va_list ap;
 	int n;
 
-	n = snprintf(line, sizeof(line), "fnlauncher: %s: ", level_name[level]);
+	n = snprintf(line, sizeof(line), "%sfnlauncher: %s: ", prio(level),
+	    level_name[level]);
 	va_start(ap, fmt);
 	vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
@@ -168,8 +205,8 @@ fnlog_fn_stderr(const char *function, const char *request_id,
 	size_t pos;
 	int n;
 
-	n = snprintf(buf, sizeof(buf), "fnlauncher: info: function=%s request_id=%s stderr: ",
-	    function, request_id);
+	n = snprintf(buf, sizeof(buf), "%sfnlauncher: info: function=%s request_id=%s stderr: ",
+	    prio(FNLOG_INFO), function, request_id);
 	if (n < 0 || (size_t)n >= sizeof(buf))
 		return;
 	pos = (size_t)n;
