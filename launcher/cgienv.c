@@ -206,7 +206,9 @@ add_size(size_t *size, size_t x)
 }
 
 /* Lay out the pointer array and every "NAME=value" in one allocation:
- * first P (minus the names S masks), then S. NULL on ENOMEM or when the
+ * first S, then P (minus the names S masks). S starts with
+ * FN_REQUEST_ID, so the reaper finds it in the first bytes of
+ * /proc/PID/environ whatever the request's params. NULL on ENOMEM or when the
  * size does not fit in a size_t. */
 static char **
 pack(const struct envb *b)
@@ -216,7 +218,7 @@ pack(const struct envb *b)
 	char **env, *w;
 
 	for (i = 0; i < b->np + b->ns; i++) {
-		e = i < b->np ? &b->p[i] : &b->s[i - b->np];
+		e = i < b->ns ? &b->s[i] : &b->p[i - b->ns];
 		if (e->val == NULL)
 			continue;
 		count++;
@@ -234,7 +236,7 @@ pack(const struct envb *b)
 	for (i = 0; i < b->np + b->ns; i++) {
 		size_t vlen;
 
-		e = i < b->np ? &b->p[i] : &b->s[i - b->np];
+		e = i < b->ns ? &b->s[i] : &b->p[i - b->ns];
 		if (e->val == NULL)
 			continue;
 		vlen = strlen(e->val);
@@ -259,6 +261,7 @@ set_layers(struct envb *b, const struct cgienv_in *in, const char *timeout)
 	const struct fn_spec *fn = in->fn;
 	size_t i;
 
+	set(b, "FN_REQUEST_ID", in->request_id);    /* first: see pack() */
 	set(b, "GATEWAY_INTERFACE", "CGI/1.1");
 	if (find_p(b, "QUERY_STRING") == NULL)
 		set(b, "QUERY_STRING", ""); /* RFC 3875 4.1.7: always set */
@@ -267,7 +270,6 @@ set_layers(struct envb *b, const struct cgienv_in *in, const char *timeout)
 		set(b, "PATH_INFO", in->path_info);
 	set(b, "SCRIPT_FILENAME", fn->path);
 	set(b, "FN_NAME", fn->name);
-	set(b, "FN_REQUEST_ID", in->request_id);
 	set(b, "FN_TIMEOUT_MS", timeout);
 	set(b, "PATH", CGIENV_PATH);
 	for (i = 0; i < fn->npass_params; i++)

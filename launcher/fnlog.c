@@ -111,52 +111,12 @@ fnlog_records_close(void)
 }
 
 void
-fnlog_json_str(char *buf, size_t size, size_t *pos, const char *s)
+fnlog_record(struct fn_record *r)
 {
-	size_t p = *pos;
-
-	for (; s != NULL && *s != '\0' && p + 7 < size; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			buf[p++] = '\\';
-			buf[p++] = (char)c;
-		} else if (c < 0x20 || c == 0x7f) {
-			p += (size_t)snprintf(buf + p, size - p, "\\u%04x", c);
-		} else
-			buf[p++] = (char)c;
-	}
-	buf[p] = '\0';
-	*pos = p;
-}
-
-/* Append "KEY":"VALUE" (or null) and a comma. */
-static void
-json_field(char *buf, size_t size, size_t *pos, const char *key,
-    const char *val)
-{
-	int n;
-
-	if (val == NULL) {
-		n = snprintf(buf + *pos, size - *pos, "\"%s\":null,", key);
-	} else {
-		n = snprintf(buf + *pos, size - *pos, "\"%s\":\"", key);
-		if (n > 0 && (size_t)n < size - *pos) {
-			*pos += (size_t)n;
-			fnlog_json_str(buf, size, pos, val);
-			n = snprintf(buf + *pos, size - *pos, "\",");
-		}
-	}
-	if (n > 0 && (size_t)n < size - *pos)
-		*pos += (size_t)n;
-}
-
-void
-fnlog_record(const struct fn_record *r)
-{
-	char buf[8192], ts[40], code[16], sig[16];
+	char buf[RECORD_MAX], ts[40];
 	struct timespec now;
 	struct tm tm;
-	size_t pos = 1;
+	size_t len;
 	int n;
 
 	if (rec_fd < 0)
@@ -165,35 +125,13 @@ fnlog_record(const struct fn_record *r)
 	gmtime_r(&now.tv_sec, &tm);
 	n = (int)strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(ts + n, sizeof(ts) - (size_t)n, ".%03ldZ", now.tv_nsec / 1000000);
-	snprintf(code, sizeof(code), "%d", r->exit_code);
-	snprintf(sig, sizeof(sig), "%d", r->signal);
-	buf[0] = '{';
-	json_field(buf, sizeof(buf), &pos, "ts", ts);
-	json_field(buf, sizeof(buf), &pos, "request_id", r->request_id);
-	json_field(buf, sizeof(buf), &pos, "function", r->function);
-	json_field(buf, sizeof(buf), &pos, "method", r->method);
-	json_field(buf, sizeof(buf), &pos, "uri", r->uri);
-	n = snprintf(buf + pos, sizeof(buf) - pos,
-	    "\"status\":%d,\"outcome\":\"%s\",\"exit_code\":%s,\"signal\":%s,"
-	    "\"duration_ms\":%.3f,\"cpu_user_ms\":%.3f,\"cpu_sys_ms\":%.3f,"
-	    "\"max_rss_kb\":%ld,\"bytes_in\":%llu,\"bytes_out\":%llu,",
-	    r->status, r->outcome, r->exit_code >= 0 ? code : "null",
-	    r->signal > 0 ? sig : "null", (double)r->duration_us / 1000.0,
-	    (double)r->cpu_user_us / 1000.0, (double)r->cpu_sys_us / 1000.0,
-	    r->max_rss_kb, (unsigned long long)r->bytes_in,
-	    (unsigned long long)r->bytes_out);
-	if (n > 0 && (size_t)n < sizeof(buf) - pos)
-		pos += (size_t)n;
-	json_field(buf, sizeof(buf), &pos, "remote_addr", r->remote_addr);
-	if (pos + 2 > sizeof(buf))
-		pos = sizeof(buf) - 2;
-	buf[pos - 1] = '}';          /* replaces the last comma */
-	buf[pos++] = '\n';
+	r->ts = ts;
+	len = record_format(r, buf, sizeof(buf));
 	/* Under the lock: a reopen must not close (and free the number of)
 	 * the fd while we write to it. */
 	pthread_mutex_lock(&rec_lock);
 	if (rec_fd >= 0)
-		(void)!write(rec_fd, buf, pos);
+		(void)!write(rec_fd, buf, len);
 	pthread_mutex_unlock(&rec_lock);
 }
 

@@ -6,26 +6,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum fnlog_level { FNLOG_ERROR, FNLOG_WARN, FNLOG_INFO, FNLOG_DEBUG };
+#include "record.h"
 
-/* One invocation, as SPEC.md section 8 lists it. */
-struct fn_record {
-	const char *request_id;
-	const char *function;      /* NULL when no function was found */
-	const char *method;
-	const char *uri;
-	const char *outcome;       /* ok, error, timeout, crashed, ... */
-	const char *remote_addr;
-	int status;
-	int exit_code;             /* -1: none (killed or never ran) */
-	int signal;                /* 0: none */
-	uint64_t duration_us;
-	uint64_t cpu_user_us;
-	uint64_t cpu_sys_us;
-	long max_rss_kb;
-	uint64_t bytes_in;
-	uint64_t bytes_out;
-};
+enum fnlog_level { FNLOG_ERROR, FNLOG_WARN, FNLOG_INFO, FNLOG_DEBUG };
 
 void fnlog(enum fnlog_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -36,15 +19,11 @@ void fnlog(enum fnlog_level level, const char *fmt, ...)
 int fnlog_records_open(const char *where);
 void fnlog_records_close(void);
 
-/* Write one record as a JSON line. */
-void fnlog_record(const struct fn_record *r);
+/* Write one record as a JSON line (R->ts is filled in here). */
+void fnlog_record(struct fn_record *r);
 
 /* One line of a function's stderr (LEN bytes, no newline). */
 void fnlog_fn_stderr(const char *function, const char *request_id,
     const char *line, size_t len);
-
-/* Append S as a JSON string body (no quotes) to BUF at *POS, never
- * past SIZE-1; keeps BUF NUL-terminated. */
-void fnlog_json_str(char *buf, size_t size, size_t *pos, const char *s);
 
 #endif

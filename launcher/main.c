@@ -7,10 +7,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "invoke.h"
+#include "invokecmd.h"
 #include "manifest.h"
 #include "preflight.h"
 #include "server.h"
+#include "signals.h"
 
 #define DEFAULT_MANIFEST SYSCONFDIR "/fnlauncher/fnlauncher.yaml"
 
@@ -109,16 +110,21 @@ int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
-	int rc;
+	int rc, sfd;
 
 	if (argc > 1 && strcmp(argv[1], "invoke") == 0)
-		return invoke_main(argc - 1, argv + 1, DEFAULT_MANIFEST);
-	rc = parse_flags(argc, argv, &o);
-
-	if (rc >= 0)
+		return invokecmd_main(argc - 1, argv + 1, DEFAULT_MANIFEST);
+	if ((rc = parse_flags(argc, argv, &o)) >= 0)
 		return rc;
 	if (o.check)
 		return check_manifest(o.file);
 	hold_std_fds();
-	return server_run(o.file, o.listen);
+	if ((sfd = signals_take()) < 0 ||   /* before any thread starts */
+	    server_subreaper() < 0 ||
+	    server_load(o.file) < 0 ||
+	    server_init_libfcgi() < 0 ||
+	    server_start_threads() < 0 ||
+	    server_listen(o.listen) < 0)
+		return 1;
+	return server_run(sfd);
 }

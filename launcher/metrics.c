@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "inflight.h"
 #include "manifest.h"
 #include "metrics.h"
 
@@ -43,7 +44,6 @@ struct fnm {
 	unsigned long long bucket[NBOUND];   /* not cumulative */
 	unsigned long long count;
 	double sum, cpu_user, cpu_sys;
-	long in_flight;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -77,12 +77,10 @@ entry(const char *name)
 }
 
 void
-metrics_in_flight(const char *function, int delta)
+metrics_function(const char *function)
 {
 	pthread_mutex_lock(&lock);
-	struct fnm *e = entry(function);
-	if (e != NULL)
-		e->in_flight += delta;
+	(void)entry(function);
 	pthread_mutex_unlock(&lock);
 }
 
@@ -194,8 +192,8 @@ render_fn(struct out *o, const struct fnm *e, int part)
 		break;
 	case 2:
 		if (e->name[0] != '\0')
-			put(o, "fnlauncher_in_flight{function=\"%s\"} %ld\n", e->name,
-			    e->in_flight);
+			put(o, "fnlauncher_in_flight{function=\"%s\"} %u\n", e->name,
+			    inflight_count(e->name));
 		break;
 	case 3:
 		if (e->count > 0)

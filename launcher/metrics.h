@@ -15,11 +15,12 @@ struct metrics_sample {
 	double cpu_sys_s;
 };
 
+/* FUNCTION has run: from now on it has a line of its own (the
+ * in-flight gauge reads inflight.h). */
+void metrics_function(const char *function);
+
 /* One answered request. */
 void metrics_record(const struct metrics_sample *s);
-
-/* An invocation of FUNCTION started (+1) or ended (-1). */
-void metrics_in_flight(const char *function, int delta);
 
 /* A SIGHUP reload succeeded or failed. */
 void metrics_reload(bool ok);

@@ -23,7 +23,7 @@
 
 #include "bodyq.h"
 #include "cgiresp.h"
-#include "fcgiin.h"
+#include "bodyreader.h"
 #include "fnlog.h"
 #include "launch.h"
 #include "reaper.h"
@@ -49,7 +49,7 @@ struct pump {
 	bool pipes_grown;
 	uint64_t deadline, kill_at, drain_until; /* monotonic us; 0: unset */
 	struct cgiresp *cgi;
-	struct fcgiin *body;      /* the request body, from nginx */
+	struct bodyreader *body;      /* the request body, from nginx */
 	struct bodyq *bq;         /* body from nginx, not yet in the child */
 	uint64_t stderr_kept, stderr_dropped;
 	size_t errlen;
@@ -67,14 +67,6 @@ now_us(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-uint64_t
-pump_elapsed_us(const struct timespec *start)
-{
-	uint64_t s = (uint64_t)start->tv_sec * 1000000u +
-	    (uint64_t)start->tv_nsec / 1000u;
-	return now_us() - s;
 }
 
 static void
@@ -518,7 +510,7 @@ do_body_read(struct pump *p)
 {
 	struct invocation *inv = p->inv;
 	const char *at;
-	long got = fcgiin_next(p->body, &at);
+	long got = bodyreader_next(p->body, &at);
 
 	if (got < 0) {
 		abort_client(p);
@@ -554,9 +546,9 @@ do_body_read(struct pump *p)
 		if (!p->pipes_grown && bodyq_len(p->bq) > BODY_MEM)
 			grow_pipes(p);
 	}
-	if (fcgiin_eof(p->body)) {
+	if (bodyreader_eof(p->body)) {
 		p->in_eof = true;
-		if (fcgiin_extra(p->body))
+		if (bodyreader_extra(p->body))
 			inv->keep_conn_ok = false;
 	}
 }
@@ -625,7 +617,7 @@ pump_round(struct pump *p)
 	bool want_body = !p->in_eof && !p->resp_done;
 
 	/* Body bytes already read never make the socket readable. */
-	while (want_body && fcgiin_ready(p->body)) {
+	while (want_body && bodyreader_ready(p->body)) {
 		do_body_read(p);
 		want_body = !p->in_eof && !p->resp_done;
 	}
@@ -781,7 +773,7 @@ pump_run(struct invocation *inv)
 	inv->keep_conn_ok = true;
 	if (p == NULL || (p->cgi = cgiresp_new(CGIRESP_MAX_HEADER)) == NULL ||
 	    (p->bq = bodyq_new(BODY_MEM)) == NULL ||
-	    (p->body = fcgiin_new(inv->req)) == NULL) {
+	    (p->body = bodyreader_new(inv->req)) == NULL) {
 		if (p != NULL) {
 			cgiresp_free(p->cgi);
 			bodyq_free(p->bq);
@@ -800,7 +792,7 @@ pump_run(struct invocation *inv)
 	p->in_fd = p->out_fd = p->err_fd = p->pidfd = -1;
 	p->buf = p->small;
 	p->bufsize = sizeof(p->small);
-	p->in_eof = fcgiin_eof(p->body);
+	p->in_eof = bodyreader_eof(p->body);
 	inv->bytes_in = 0;
 	if (pump_spawn(p) == 0) {
 		while (pump_round(p))
@@ -814,7 +806,7 @@ pump_run(struct invocation *inv)
 		inv->outcome = inv->exit_code == 0 && inv->signal == 0 ? "ok" : "error";
 	cgiresp_free(p->cgi);
 	bodyq_free(p->bq);
-	fcgiin_free(p->body);
+	bodyreader_free(p->body);
 	if (p->buf != p->small)
 		free(p->buf);
 	free(p);

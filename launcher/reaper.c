@@ -105,7 +105,7 @@ static bool
 orphan_id(pid_t pid, char id[ID_LEN + 1])
 {
 	static const char key[] = "FN_REQUEST_ID=";
-	char path[64], buf[65536];
+	char path[64], buf[4096];   /* cgienv puts FN_REQUEST_ID first */
 	ssize_t len;
 	int fd;
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "fnlog.h"
+#include "record.h"
 #include "reply.h"
 
 const char *
@@ -43,25 +43,13 @@ reply_error(FCGX_Request *req, int status, const char *code,
     const char *extra)
 {
 	char body[1024];
-	size_t pos = 0;
+	size_t len = record_error_body(body, sizeof(body), code, message,
+	    function, request_id);
 
-	pos = (size_t)snprintf(body, sizeof(body), "{\"error\":\"%s\",\"message\":\"", code);
-	fnlog_json_str(body, sizeof(body) - 96, &pos, message);
-	pos += (size_t)snprintf(body + pos, sizeof(body) - pos, "\",\"function\":");
-	if (function != NULL) {
-		body[pos++] = '"';
-		fnlog_json_str(body, sizeof(body) - 48, &pos, function);
-		body[pos++] = '"';
-	} else
-		pos += (size_t)snprintf(body + pos, sizeof(body) - pos, "null");
-	pos += (size_t)snprintf(body + pos, sizeof(body) - pos,
-	    ",\"request_id\":\"%s\"}\n", request_id);
-	if (pos >= sizeof(body))
-		pos = sizeof(body) - 1;
 	FCGX_FPrintF(req->out,
 	    "Status: %d %s\r\nContent-Type: application/json\r\n"
 	    "X-Request-Id: %s\r\n%s\r\n",
 	    status, reply_reason(status), request_id, extra ? extra : "");
-	FCGX_PutStr(body, (int)pos, req->out);
-	return pos;
+	FCGX_PutStr(body, (int)len, req->out);
+	return len;
 }

@@ -170,3 +170,57 @@ nomem:
 	errno = ENOMEM;
 	return -1;
 }
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void
+route_decode_path(const char *path, size_t len, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		int hi, lo;
+		if (path[i] == '%' && i + 2 < len &&
+		    (hi = hexval(path[i + 1])) >= 0 &&
+		    (lo = hexval(path[i + 2])) >= 0 && (hi | lo) != 0) {
+			out[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else
+			out[o++] = path[i];
+	}
+	out[o] = '\0';
+}
+
+enum route_redirect
+route_redirect_kind(const char *loc, const char *prefix)
+{
+	size_t len = strcspn(loc, "?#"), plen;
+	enum route_redirect kind = ROUTE_REDIRECT_OUTSIDE;
+	char *path;
+
+	if (loc[0] != '/' || loc[1] == '/')
+		return ROUTE_REDIRECT_CLIENT;
+	if ((path = malloc(len + 1)) == NULL)
+		return ROUTE_REDIRECT_OUTSIDE;
+	route_decode_path(loc, len, path);
+	prefix = prefix != NULL ? prefix : "/";
+	plen = strlen(prefix);
+	/* Under the prefix, and not prefix + "_" (the admin endpoints,
+	 * which nginx may allow only from some addresses). */
+	if (strncmp(path, prefix, plen) == 0 &&
+	    !(path[plen] == '_' && (path[plen + 1] == '/' ||
+	    path[plen + 1] == '\0')))
+		kind = ROUTE_REDIRECT_LOCAL;
+	free(path);
+	return kind;
+}

@@ -36,4 +36,20 @@ enum route_result route_parse(char *const *params, const char *prefix,
 int route_lookup(const struct manifest *m, const char *name,
     struct fn_spec *tmp, const struct fn_spec **out);
 
+/* What a "Location" without "Status" in a CGI response asks for
+ * (RFC 3875 section 6.2): */
+enum route_redirect {
+	ROUTE_REDIRECT_CLIENT = 0, /* an absolute URI (or "//host"): 302 */
+	ROUTE_REDIRECT_LOCAL,      /* a path under PREFIX: served here */
+	ROUTE_REDIRECT_OUTSIDE     /* another local path, or an admin one */
+};
+
+/* Classify the Location value LOC for PREFIX (as route_parse's). The
+ * path is compared percent-decoded, as nginx's $uri would be. */
+enum route_redirect route_redirect_kind(const char *loc, const char *prefix);
+
+/* LEN bytes of PATH percent-decoded into OUT (LEN + 1 bytes or more).
+ * A broken escape, or one of NUL, stays as it is. */
+void route_decode_path(const char *path, size_t len, char *out);
+
 #endif

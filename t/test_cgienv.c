@@ -414,6 +414,36 @@ START_TEST(test_many_params)
 }
 END_TEST
 
+/* The reaper reads FN_REQUEST_ID from the start of /proc/PID/environ:
+ * it comes first, however large the params (nginx allows 64 KiB), and
+ * an env: override keeps it first. */
+START_TEST(test_request_id_first)
+{
+	char *big = malloc(70000), *params[] = { big, "REQUEST_METHOD=GET",
+	    NULL };
+	struct fn_spec fn = base_fn();
+	struct fn_kv kv = { "FN_REQUEST_ID", "mine" };
+	struct cgienv_in in = base_in(params, &fn);
+	char **env;
+
+	ck_assert_ptr_nonnull(big);
+	memcpy(big, "HTTP_X_BIG=", 11);
+	memset(big + 11, 'x', 70000 - 12);
+	big[70000 - 1] = '\0';
+	env = cgienv_build(&in);
+	ck_assert_ptr_nonnull(env);
+	ck_assert_str_eq(env[0], "FN_REQUEST_ID=req-1");
+	free(env);
+	fn.env = &kv;
+	fn.nenv = 1;
+	env = cgienv_build(&in);
+	ck_assert_ptr_nonnull(env);
+	ck_assert_str_eq(env[0], "FN_REQUEST_ID=mine");
+	free(env);
+	free(big);
+}
+END_TEST
+
 Suite *
 suite_cgienv(void)
 {
@@ -429,6 +459,7 @@ suite_cgienv(void)
 	tcase_add_test(tc, test_ours);
 	tcase_add_test(tc, test_get);
 	tcase_add_test(tc, test_many_params);
+	tcase_add_test(tc, test_request_id_first);
 	suite_add_tcase(s, tc);
 	return s;
 }

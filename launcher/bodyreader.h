@@ -1,4 +1,4 @@
-/* fcgiin.h — the request body, as it comes from nginx.
+/* bodyreader.h — the request body, as it comes from nginx.
  *
  * libfcgi reads the socket in 8 KiB gulps and hands out one record's
  * bytes per fill: a 64 MiB body costs 8 192 reads, and its buffered
@@ -11,32 +11,32 @@
  * it is checked on every call, and if it ever differs the body is read
  * through libfcgi's blocking fills, as before (harmless behind nginx's
  * request buffering, only slower). */
-#ifndef FN_FCGIIN_H
-#define FN_FCGIIN_H
+#ifndef FN_BODYREADER_H
+#define FN_BODYREADER_H
 
 #include <stdbool.h>
 
 #include <fcgiapp.h>
 
-struct fcgiin;
+struct bodyreader;
 
-struct fcgiin *fcgiin_new(FCGX_Request *req);
-void fcgiin_free(struct fcgiin *in);
+struct bodyreader *bodyreader_new(FCGX_Request *req);
+void bodyreader_free(struct bodyreader *in);
 
 /* 1: body bytes (or the end of the body) can be had without waiting
  * for the socket; 0: wait until the socket is readable. */
-int fcgiin_ready(struct fcgiin *in);
+int bodyreader_ready(struct bodyreader *in);
 
 /* The next body bytes, with at most one read of the socket: returns how
  * many are at *DATA (valid until the next call; 0: none came yet), or
  * -1 when the connection closed, failed or broke the protocol. */
-long fcgiin_next(struct fcgiin *in, const char **data);
+long bodyreader_next(struct bodyreader *in, const char **data);
 
 /* The whole body has come in. */
-bool fcgiin_eof(const struct fcgiin *in);
+bool bodyreader_eof(const struct bodyreader *in);
 
 /* Bytes came after the body: the connection cannot carry another
  * request. */
-bool fcgiin_extra(const struct fcgiin *in);
+bool bodyreader_extra(const struct bodyreader *in);
 
 #endif

@@ -1,4 +1,4 @@
-/* connpool.c — see connpool.h. */
+/* threadpool.c — see threadpool.h. */
 #include "config.h"
 
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "connpool.h"
+#include "threadpool.h"
 
 #define QMAX 1024               /* connections handed over, not yet taken */
 
@@ -22,7 +22,7 @@ static struct {
 } P = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 int
-connpool_init(void (*serve)(int fd), size_t stack)
+threadpool_init(void (*serve)(int fd), size_t stack)
 {
 	pthread_condattr_t ca;
 	int rc;
@@ -42,9 +42,9 @@ connpool_init(void (*serve)(int fd), size_t stack)
 	return 0;
 }
 
-/* The next connection for this thread, or -1 after CONNPOOL_IDLE_S
+/* The next connection for this thread, or -1 after THREADPOOL_IDLE_S
  * without one (the thread then ends). While it waits the thread is
- * named CONNPOOL_IDLE_NAME (ps -L, /proc/PID/task/TID/comm); NAME is
+ * named THREADPOOL_IDLE_NAME (ps -L, /proc/PID/task/TID/comm); NAME is
  * its name while it serves. */
 static int
 next_fd(const char *name)
@@ -52,9 +52,9 @@ next_fd(const char *name)
 	struct timespec until;
 	int fd = -1;
 
-	pthread_setname_np(pthread_self(), CONNPOOL_IDLE_NAME);
+	pthread_setname_np(pthread_self(), THREADPOOL_IDLE_NAME);
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += CONNPOOL_IDLE_S;
+	until.tv_sec += THREADPOOL_IDLE_S;
 	pthread_mutex_lock(&P.lock);
 	P.idle++;
 	while (P.n == 0)
@@ -87,7 +87,7 @@ worker(void *arg)
 }
 
 int
-connpool_submit(int fd)
+threadpool_submit(int fd)
 {
 	pthread_t t;
 	int rc;

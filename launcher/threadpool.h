@@ -1,26 +1,26 @@
-/* connpool.h — threads for the FastCGI connections, kept for the next.
+/* threadpool.h — threads for the FastCGI connections, kept for the next.
  *
  * Each connection is served by a thread of its own (libfcgi reads
  * block). Creating that thread per accepted connection showed in perf
  * (copy_process, pthread_create) whenever nginx connects often: without
  * upstream keepalive that is once per request, and with it whenever
  * more requests are in flight than nginx's keepalive cache keeps. So a
- * thread whose connection has ended waits up to CONNPOOL_IDLE_S for the
- * next one before it ends; meanwhile it is named CONNPOOL_IDLE_NAME. */
-#ifndef FN_CONNPOOL_H
-#define FN_CONNPOOL_H
+ * thread whose connection has ended waits up to THREADPOOL_IDLE_S for the
+ * next one before it ends; meanwhile it is named THREADPOOL_IDLE_NAME. */
+#ifndef FN_THREADPOOL_H
+#define FN_THREADPOOL_H
 
 #include <stddef.h>
 
-#define CONNPOOL_IDLE_S 10
-#define CONNPOOL_IDLE_NAME "fnl-idle"   /* a waiting thread's name */
+#define THREADPOOL_IDLE_S 10
+#define THREADPOOL_IDLE_NAME "fnl-idle"   /* a waiting thread's name */
 
 /* SERVE(FD) serves one connection to its end (and closes FD); it runs
  * on threads with STACK bytes of stack. 0, or -1 (errno). */
-int connpool_init(void (*serve)(int fd), size_t stack);
+int threadpool_init(void (*serve)(int fd), size_t stack);
 
 /* Serve FD on an idle thread, or on a new one. 0, or -1 when no thread
  * could be started (errno; the caller still owns FD). */
-int connpool_submit(int fd);
+int threadpool_submit(int fd);
 
 #endif

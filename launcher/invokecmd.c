@@ -1,4 +1,4 @@
-/* invoke.c — `fnlauncher invoke`: run one function locally, through the
+/* invokecmd.c — `fnlauncher invoke`: run one function locally, through the
  * very code that serves nginx. A socketpair stands in for nginx: this
  * side writes the FastCGI request (FastCGI spec sections 5 and 6) and
  * reads the response; the other end is served by server_local(). So
@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,10 +16,11 @@
 #include <unistd.h>
 
 #include "cgiresp.h"
-#include "invoke.h"
+#include "invokecmd.h"
 #include "manifest.h"
 #include "reply.h"
 #include "server.h"
+#include "signals.h"
 
 #define MAX_HEADERS 128
 #define REQ_ID 1
@@ -32,14 +35,20 @@ struct invoke_opts {
 	const char *target;       /* NAME[/path][?query] */
 };
 
-/* Write all of BUF; false if the daemon side is gone. */
+static void wait_readable(int fd);
+
+/* All LEN bytes of BUF written to FD (READING false) or read from it
+ * (READING true: signals are taken while we wait); false when the
+ * daemon side is gone. */
 static bool
-write_all(int fd, const void *buf, size_t len)
+io_all(int fd, void *buf, size_t len, bool reading)
 {
-	const char *p = buf;
+	char *p = buf;
 
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		if (reading)
+			wait_readable(fd);
+		ssize_t n = reading ? read(fd, p, len) : write(fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -48,6 +57,12 @@ write_all(int fd, const void *buf, size_t len)
 		len -= (size_t)n;
 	}
 	return true;
+}
+
+static bool
+write_all(int fd, const void *buf, size_t len)
+{
+	return io_all(fd, (void *)buf, len, false);
 }
 
 static bool
@@ -260,21 +275,41 @@ on_stdout(struct reader *r, const char *data, size_t len)
 	fwrite(data + used, 1, len - used, stdout);
 }
 
+/* SIGTERM, SIGINT or SIGHUP while we wait: the invocation ends as the
+ * daemon ends one at the end of a drain (its process killed, 503), and
+ * we go on reading until its teardown and record are done. */
+static int sig_fd = -1;
+static int interrupted;
+
+/* Wait until FD is readable, taking signals meanwhile. */
+static void
+wait_readable(int fd)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = fd, .events = POLLIN }, { .fd = sig_fd, .events = POLLIN },
+	};
+	int sig;
+
+	for (;;) {
+		if (poll(pfd, sig_fd >= 0 ? 2 : 1, -1) < 0 && errno != EINTR)
+			return;
+		if (pfd[0].revents != 0)
+			return;
+		if (sig_fd >= 0 && pfd[1].revents != 0 &&
+		    (sig = signals_next(sig_fd)) != 0 && sig != SIGUSR1 &&
+		    !interrupted) {
+			interrupted = sig;
+			fprintf(stderr, "fnlauncher: invoke: %s: stopping the function\n",
+			    sigabbrev_np(sig));
+			server_local_stop();
+		}
+	}
+}
+
 static bool
 read_full(int fd, void *buf, size_t len)
 {
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		p += n;
-		len -= (size_t)n;
-	}
-	return true;
+	return io_all(fd, buf, len, true);
 }
 
 /* Read records until FCGI_END_REQUEST. Returns false on a broken stream. */
@@ -364,7 +399,7 @@ manifest_prefix(const char *file)
 }
 
 int
-invoke_main(int argc, char **argv, const char *default_file)
+invokecmd_main(int argc, char **argv, const char *default_file)
 {
 	struct invoke_opts o = { 0 };
 	struct reader r = { 0 };
@@ -386,7 +421,8 @@ invoke_main(int argc, char **argv, const char *default_file)
 		free(prefix);
 		return 1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
+	if ((sig_fd = signals_take()) < 0 ||    /* before the thread starts */
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0 ||
 	    server_local(o.file, sv[1]) < 0 ||
 	    (r.cgi = cgiresp_new(CGIRESP_MAX_HEADER)) == NULL) {
 		free(prefix);
@@ -399,15 +435,20 @@ invoke_main(int argc, char **argv, const char *default_file)
 	bool sent = record(sv[0], 1, begin, sizeof(begin)) &&
 	    send_params(sv[0], &o, prefix, clen) && send_body(sv[0], &o, bfd);
 	bool done = read_response(sv[0], &r);
-	/* Wait for the teardown and the record: the daemon side closes the
-	 * connection after both. */
+	/* Wait for the teardown and the record: the daemon side ends the
+	 * connection after both, whatever became of the response (a cut
+	 * response closes it before them). */
 	shutdown(sv[0], SHUT_WR);
 	char sink[512];
-	while (read(sv[0], sink, sizeof(sink)) > 0)
-		;
+	do
+		wait_readable(sv[0]);
+	while (read(sv[0], sink, sizeof(sink)) > 0);
+	server_local_wait();
 	fflush(stdout);
 	if (!sent && !done)
 		fprintf(stderr, "fnlauncher: invoke: the request could not be sent\n");
+	else if (!done)
+		fprintf(stderr, "fnlauncher: invoke: the response was cut short\n");
 	rc = (done && !r.failed && r.status >= 200 && r.status < 400) ? 0 : 1;
 	cgiresp_free(r.cgi);
 	free(prefix);

@@ -1,4 +1,4 @@
-/* fcgiin.c — see fcgiin.h. */
+/* bodyreader.c — see bodyreader.h. */
 #include "config.h"
 
 #include <errno.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "fcgiin.h"
+#include "bodyreader.h"
 #include "fcgirec.h"
 
 #define FCGI_STDIN_TYPE 5   /* FastCGI spec section 8: FCGI_STDIN */
@@ -35,7 +35,7 @@ enum mode {
 	M_BLIND         /* unknown libfcgi layout: its blocking fills */
 };
 
-struct fcgiin {
+struct bodyreader {
 	FCGX_Request *req;
 	FCGX_Stream *in;
 	enum mode mode;
@@ -47,10 +47,10 @@ struct fcgiin {
 	bool eof;
 };
 
-struct fcgiin *
-fcgiin_new(FCGX_Request *req)
+struct bodyreader *
+bodyreader_new(FCGX_Request *req)
 {
-	struct fcgiin *in = calloc(1, sizeof(*in));
+	struct bodyreader *in = calloc(1, sizeof(*in));
 
 	if (in == NULL)
 		return NULL;
@@ -61,7 +61,7 @@ fcgiin_new(FCGX_Request *req)
 }
 
 void
-fcgiin_free(struct fcgiin *in)
+bodyreader_free(struct bodyreader *in)
 {
 	if (in == NULL)
 		return;
@@ -70,13 +70,13 @@ fcgiin_free(struct fcgiin *in)
 }
 
 bool
-fcgiin_eof(const struct fcgiin *in)
+bodyreader_eof(const struct bodyreader *in)
 {
 	return in->eof;
 }
 
 bool
-fcgiin_extra(const struct fcgiin *in)
+bodyreader_extra(const struct bodyreader *in)
 {
 	return in->rec.extra;
 }
@@ -84,7 +84,7 @@ fcgiin_extra(const struct fcgiin *in)
 /* libfcgi's stream data, or NULL when its layout is not the one we
  * know. */
 static struct libfcgi_stream_data *
-layout(const struct fcgiin *in)
+layout(const struct bodyreader *in)
 {
 	struct libfcgi_stream_data *d = in->in->data;
 	const FCGX_Stream *s = in->in;
@@ -141,7 +141,7 @@ fill_is_local(const struct libfcgi_stream_data *d, size_t avail,
 /* libfcgi's buffer is used up: go on from where its parser stands, with
  * what it read but did not parse. */
 static int
-take_over(struct fcgiin *in, struct libfcgi_stream_data *d)
+take_over(struct bodyreader *in, struct libfcgi_stream_data *d)
 {
 	size_t raw = (size_t)(d->buffStop - in->in->rdNext);
 
@@ -161,7 +161,7 @@ take_over(struct fcgiin *in, struct libfcgi_stream_data *d)
 }
 
 int
-fcgiin_ready(struct fcgiin *in)
+bodyreader_ready(struct bodyreader *in)
 {
 	struct libfcgi_stream_data *d;
 
@@ -191,7 +191,7 @@ fcgiin_ready(struct fcgiin *in)
 
 /* M_LIBFCGI, M_BLIND: one fill of libfcgi's buffer. */
 static long
-next_libfcgi(struct fcgiin *in, const char **data)
+next_libfcgi(struct bodyreader *in, const char **data)
 {
 	FCGX_Stream *s = in->in;
 	long n;
@@ -209,7 +209,7 @@ next_libfcgi(struct fcgiin *in, const char **data)
 }
 
 long
-fcgiin_next(struct fcgiin *in, const char **data)
+bodyreader_next(struct bodyreader *in, const char **data)
 {
 	size_t used;
 	long n;

@@ -1,0 +1,369 @@
+/* request.c — see request.h. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cgienv.h"
+#include "fnlog.h"
+#include "invocation.h"
+#include "metrics.h"
+#include "pump.h"
+#include "reply.h"
+#include "request.h"
+#include "route.h"
+#include "server.h"
+#include "units.h"
+
+#define DRAIN_BODY_MAX (64 * 1024)  /* unread body we read to keep a conn */
+
+extern char **environ;
+
+static const char *
+param(const struct invocation *inv, const char *name)
+{
+	return cgienv_get(inv->params, name);
+}
+
+/* Read and drop what is left of the request body, so the connection can
+ * carry the next request; past DRAIN_BODY_MAX, give the connection up
+ * (and when it is given up already, do not read at all). With a body to
+ * come, the answer goes out first; without one it waits for end_answer,
+ * to leave in one write with the end of the request. */
+static void
+drain_body(FCGX_Request *req)
+{
+	const char *cl = FCGX_GetParam("CONTENT_LENGTH", req->envp);
+	char buf[8192];
+	size_t total = 0;
+	int n;
+
+	if (!req->keepConnection)
+		return;
+	if (cl != NULL && *cl != '\0' && strcmp(cl, "0") != 0)
+		FCGX_FFlush(req->out);
+	while ((n = FCGX_GetStr(buf, sizeof(buf), req->in)) > 0) {
+		total += (size_t)n;
+		if (total > DRAIN_BODY_MAX) {
+			req->keepConnection = 0;
+			return;
+		}
+	}
+}
+
+/* "GET, POST" for the Allow header. */
+static void
+allow_list(const struct fn_spec *fn, char *buf, size_t size)
+{
+	size_t pos = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < fn->nmethods && pos < size; i++) {
+		int n = snprintf(buf + pos, size - pos, "%s%s", i ? ", " : "",
+		    fn->methods[i]);
+		if (n < 0 || (size_t)n >= size - pos)
+			break;
+		pos += (size_t)n;
+	}
+}
+
+/* The answer is complete: what libfcgi holds, the end of the stream and
+ * FCGI_END_REQUEST go to nginx now, in one write, before the record is
+ * logged. (Already done by the pump for invocations: closing twice is a
+ * no-op.) Without FCGI_KEEP_CONN nginx waits for EOF: send it too. */
+static void
+end_answer(FCGX_Request *req)
+{
+	FCGX_FClose(req->err);
+	if (FCGX_FClose(req->out) < 0)
+		req->keepConnection = 0;
+	if (!req->keepConnection)
+		shutdown(req->ipcFd, SHUT_WR);
+}
+
+/* Answer a request that does not reach a function. */
+static void
+reject(struct invocation *inv, int status, const char *code,
+    const char *msg, const char *fname, const char *extra)
+{
+	inv->status = status;
+	inv->outcome = "rejected";
+	inv->code = code;
+	inv->bytes_out = reply_error(inv->req, status, code, msg, fname,
+	    inv->request_id, extra);
+	drain_body(inv->req);
+}
+
+static void
+admin_request(struct invocation *inv, const struct route *r)
+{
+	bool drain = server_draining();
+
+	inv->outcome = "ok";
+	if (strcmp(r->path_info, "/health") == 0) {
+		inv->status = drain ? 503 : 200;
+		inv->bytes_out = reply_body(inv->req, inv->status, "text/plain",
+		    drain ? "draining\n" : "ok\n", drain ? 9 : 3,
+		    inv->request_id);
+		drain_body(inv->req);
+		return;
+	}
+	if (strcmp(r->path_info, "/metrics") == 0) {
+		size_t len = 0;
+		char *text = metrics_render(&len);
+		if (text == NULL) {
+			reject(inv, 500, "spawn_failed", "out of memory", NULL, NULL);
+			return;
+		}
+		inv->status = 200;
+		inv->bytes_out = reply_body(inv->req, 200,
+		    "text/plain; version=0.0.4; charset=utf-8", text, len,
+		    inv->request_id);
+		free(text);
+		drain_body(inv->req);
+		return;
+	}
+	reject(inv, 404, "not_found", "no such admin endpoint", NULL, NULL);
+}
+
+/* argv: the executable, then args; one allocation. */
+static char **
+build_argv(const struct fn_spec *fn)
+{
+	char **argv = calloc(fn->nargs + 2, sizeof(char *));
+
+	if (argv == NULL)
+		return NULL;
+	argv[0] = fn->path;
+	for (size_t i = 0; i < fn->nargs; i++)
+		argv[i + 1] = fn->args[i];
+	return argv;
+}
+
+/* The request body's announced size against max_body: true when the
+ * function may run. CONTENT_LENGTH is digits only (RFC 3875 section
+ * 4.1.2); anything else is a bad request. */
+static bool
+body_size_ok(struct invocation *inv, const struct fn_spec *fn)
+{
+	const char *cl = param(inv, "CONTENT_LENGTH"), *err = NULL;
+	uint64_t len = 0;
+
+	if (cl == NULL || *cl == '\0')
+		return true;
+	if (strspn(cl, "0123456789") != strlen(cl)) {
+		inv->req->keepConnection = 0;   /* where would the body end? */
+		reject(inv, 400, "bad_request", "invalid CONTENT_LENGTH",
+		    fn->name, NULL);
+		return false;
+	}
+	/* Digits past 2^64 are a body too large, not a bad request. */
+	if (units_uint(cl, 0, UINT64_MAX, &len, &err) < 0 ||
+	    len > fn->max_body) {
+		inv->req->keepConnection = 0;   /* the body stays unread */
+		reject(inv, 413, "body_too_large",
+		    "request body larger than max_body", fn->name, NULL);
+		return false;
+	}
+	return true;
+}
+
+/* Admission: the daemon's workers and the function's concurrency. */
+static bool
+admit(struct invocation *inv, const struct fn_spec *fn)
+{
+	switch (inflight_enter(&inv->slot, fn->name, fn->concurrency,
+	    inv->m->workers, inv->request_id)) {
+	case INFLIGHT_OK:
+		return true;
+	case INFLIGHT_WORKERS:
+		reject(inv, 503, "busy", "fnlauncher is at its workers limit",
+		    fn->name, "Retry-After: 1\r\n");
+		return false;
+	case INFLIGHT_CONCURRENCY:
+		reject(inv, 503, "busy", "function is at its concurrency limit",
+		    fn->name, "Retry-After: 1\r\n");
+		return false;
+	case INFLIGHT_NOMEM:
+		break;
+	}
+	reject(inv, 500, "spawn_failed", "out of memory", fn->name, NULL);
+	return false;
+}
+
+/* Run the admitted function FN, routed as R. */
+static void
+run(struct invocation *inv, const struct fn_spec *fn, const struct route *r)
+{
+	char script_name[FN_NAME_MAX + 256];
+	struct cgienv_in ein = {
+		.params = inv->params, .fn = fn, .path_info = r->path_info,
+		.request_id = inv->request_id, .timeout_ms = fn->timeout_ms,
+		.daemon_env = environ,
+	};
+
+	if (r->by_param)
+		ein.script_name = param(inv, "SCRIPT_NAME");
+	else {
+		snprintf(script_name, sizeof(script_name), "%s%s",
+		    inv->m->prefix, fn->name);
+		ein.script_name = script_name;
+	}
+	inv->envp = cgienv_build(&ein);
+	inv->argv = build_argv(fn);
+	if (inv->envp == NULL || inv->argv == NULL) {
+		inv->status = 500;
+		inv->outcome = "error";
+		inv->code = "spawn_failed";
+		inv->bytes_out = reply_error(inv->req, 500, "spawn_failed",
+		    "out of memory", fn->name, inv->request_id, NULL);
+		inv->keep_conn_ok = false;
+		return;
+	}
+	inv->ran = true;
+	metrics_function(fn->name);
+	pump_run(inv);
+	invocation_add_usage(inv);
+}
+
+/* Everything between "request read" and "answered" (or, for a local
+ * redirect, "the function asked for another path"). */
+static void
+dispatch(struct invocation *inv)
+{
+	const struct manifest *m = inv->m;
+	const struct fn_spec *fn;
+	struct route r;
+	char allow[512], extra[600];
+
+	/* On TCP a drain refuses new connections; a request that got in
+	 * before is served. On a unix socket new requests get 503. */
+	if (server_refusing()) {
+		reject(inv, 503, "draining", "fnlauncher is shutting down", NULL,
+		    "Retry-After: 1\r\n");
+		return;
+	}
+	if (*inv->method == '\0') {
+		reject(inv, 400, "bad_request", "no REQUEST_METHOD", NULL, NULL);
+		return;
+	}
+	switch (route_parse(inv->params, m->prefix, &r)) {
+	case ROUTE_ADMIN:
+		if (m->admin && inv->redirects == 0) {
+			admin_request(inv, &r);
+			return;
+		}
+		/* FALLTHROUGH */
+	case ROUTE_NOT_FOUND:
+		reject(inv, 404, "not_found", "no such function", NULL, NULL);
+		return;
+	case ROUTE_OK:
+		break;
+	}
+	if (route_lookup(m, r.name, &inv->dropin, &fn) < 0) {
+		snprintf(inv->fname, sizeof(inv->fname), "%s", r.name);
+		reject(inv, 404, "not_found", "no such function", r.name, NULL);
+		return;
+	}
+	inv->fn = fn;
+	if (!fn_spec_allows(fn, param(inv, "REQUEST_METHOD"))) {
+		allow_list(fn, allow, sizeof(allow));
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+		reject(inv, 405, "method_not_allowed", "method not allowed",
+		    fn->name, extra);
+		return;
+	}
+	if (!body_size_ok(inv, fn) || !admit(inv, fn))
+		return;
+	run(inv, fn, &r);
+	inflight_leave(&inv->slot);
+}
+
+/* The function answered with a local redirect (RFC 3875 section
+ * 6.2.2): the server answers with what it would have produced for that
+ * path, a GET without a body. At most INVOCATION_MAX_REDIRECTS. */
+static void
+follow_redirects(struct invocation *inv)
+{
+	while (inv->redirect != NULL) {
+		if (inv->redirects >= INVOCATION_MAX_REDIRECTS) {
+			fnlog(FNLOG_WARN, "function=%s request_id=%s: more than %d local redirects",
+			    inv->fn ? inv->fn->name : "-", inv->request_id,
+			    INVOCATION_MAX_REDIRECTS);
+			free(inv->redirect);
+			inv->redirect = NULL;
+			inv->status = 502;
+			inv->outcome = "error";
+			inv->code = "bad_response";
+			inv->bytes_out = reply_error(inv->req, 502,
+			    "bad_response", "too many local redirects",
+			    inv->fn ? inv->fn->name : NULL, inv->request_id,
+			    NULL);
+			return;
+		}
+		if (invocation_redirect(inv) < 0) {
+			inv->status = 500;
+			inv->outcome = "error";
+			inv->code = "spawn_failed";
+			inv->keep_conn_ok = false;
+			inv->bytes_out = reply_error(inv->req, 500,
+			    "spawn_failed", "out of memory", NULL,
+			    inv->request_id, NULL);
+			return;
+		}
+		dispatch(inv);
+	}
+}
+
+static void
+record(struct invocation *inv)
+{
+	struct fn_record rec = {
+		.request_id = inv->request_id,
+		.function = inv->fn ? inv->fn->name : inv->fname[0] ? inv->fname : NULL,
+		.method = inv->method, .uri = inv->uri,
+		.outcome = inv->outcome ? inv->outcome : "error",
+		.error = inv->code, .redirected_from = inv->redirected_from,
+		.remote_addr = inv->remote_addr, .status = inv->status,
+		.exit_code = inv->exit_code, .signal = inv->signal,
+		.duration_us = invocation_elapsed_us(inv),
+		.cpu_user_us = inv->cpu_user_us, .cpu_sys_us = inv->cpu_sys_us,
+		.max_rss_kb = inv->max_rss_kb,
+		.bytes_in = inv->bytes_in, .bytes_out = inv->bytes_out,
+	};
+	fnlog_record(&rec);
+	struct metrics_sample ms = {
+		.function = inv->fn ? inv->fn->name : NULL,
+		.outcome = rec.outcome,
+		.reason = strcmp(rec.outcome, "rejected") == 0 ? inv->code : NULL,
+		.ran = inv->ran,
+		.duration_s = (double)rec.duration_us / 1e6,
+		.cpu_user_s = (double)rec.cpu_user_us / 1e6,
+		.cpu_sys_s = (double)rec.cpu_sys_us / 1e6,
+	};
+	metrics_record(&ms);
+}
+
+void
+request_handle(FCGX_Request *req)
+{
+	struct invocation *inv = invocation_new(req, server_wake_fd());
+
+	if (inv == NULL) {
+		fnlog(FNLOG_ERROR, "out of memory: a request is answered 500");
+		reply_error(req, 500, "spawn_failed", "out of memory", NULL,
+		    "-", NULL);
+		req->keepConnection = 0;
+		end_answer(req);
+		return;
+	}
+	dispatch(inv);
+	follow_redirects(inv);
+	if (!inv->keep_conn_ok)
+		req->keepConnection = 0;
+	end_answer(req);
+	record(inv);
+	invocation_free(inv);
+}
