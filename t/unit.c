@@ -14,6 +14,7 @@ main(void)
 	srunner_add_suite(sr, suite_cgienv());
 	srunner_add_suite(sr, suite_cgiresp());
 	srunner_add_suite(sr, suite_fcgirec());
+	srunner_add_suite(sr, suite_record());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -10,5 +10,6 @@ Suite *suite_route(void);
 Suite *suite_cgienv(void);
 Suite *suite_cgiresp(void);
 Suite *suite_fcgirec(void);
+Suite *suite_record(void);
 
 #endif
