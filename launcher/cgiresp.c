@@ -8,6 +8,7 @@
 #include "config.h"
 #endif
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@ struct cgiresp {
 	size_t cap;
 	int status;               /* 0: no Status header */
 	char *reason;             /* NULL until a Status header is seen */
+	size_t lines;             /* lines judged so far */
+	bool nph;                 /* the status came from an HTTP status line */
 };
 
 /* A parser for a header block of at most MAX_HEADER bytes. */
@@ -141,6 +144,37 @@ add_header(struct cgiresp *p, const char *name, size_t nlen,
 	return 0;
 }
 
+/* A non-parsed-header script's first line (RFC 3875 section 5.1, a
+ * MAY): "HTTP/1.x NNN reason" gives the status. 1 when LINE is one,
+ * 0 when it is not, or a state when it is one that failed. */
+static int
+nph_line(struct cgiresp *p, const char *line, size_t len)
+{
+	if (len < 12 || memcmp(line, "HTTP/1.", 7) != 0 ||
+	    line[7] < '0' || line[7] > '9' || line[8] != ' ')
+		return 0;
+	switch (parse_status(p, line + 9)) {
+	case 0:
+		p->nph = true;
+		return 1;
+	case -1:
+		fail(p, "invalid status line");
+		return -1;
+	default:
+		fail(p, "out of memory");
+		return -1;
+	}
+}
+
+/* A byte a header value may not hold: a control character other than
+ * tab (RFC 7230 section 3.2: field-vchar, obs-text, SP, HTAB). A CR or
+ * LF there would split the header for nginx or the client. */
+static bool
+bad_value_byte(unsigned char c)
+{
+	return (c < 0x20 && c != '\t') || c == 0x7f;
+}
+
 /* Judge one complete line (LF removed, one trailing CR removed). */
 static enum cgiresp_state
 parse_line(struct cgiresp *p, char *line, size_t len)
@@ -150,6 +184,13 @@ parse_line(struct cgiresp *p, char *line, size_t len)
 
 	if (len == 0)
 		return p->state = CGIRESP_DONE;
+	if (p->lines++ == 0)
+		switch (nph_line(p, line, len)) {
+		case 1:
+			return p->state;
+		case -1:
+			return p->state;
+		}
 	if (is_blank(line[0]))
 		return fail(p, "continuation lines are not allowed");
 	colon = memchr(line, ':', len);
@@ -163,9 +204,9 @@ parse_line(struct cgiresp *p, char *line, size_t len)
 			return fail(p, "invalid header name");
 	v = colon + 1;
 	end = line + len;
-	if (memchr(v, '\r', (size_t)(end - v)) != NULL ||
-	    memchr(v, '\0', (size_t)(end - v)) != NULL)
-		return fail(p, "CR or NUL in header value");
+	for (const char *c = v; c < end; c++)
+		if (bad_value_byte((unsigned char)*c))
+			return fail(p, "control character in header value");
 	while (v < end && is_blank(*v))
 		v++;
 	while (end > v && is_blank(end[-1]))
@@ -275,6 +316,12 @@ const char *
 cgiresp_error(const struct cgiresp *p)
 {
 	return p->state == CGIRESP_ERROR ? p->err : NULL;
+}
+
+bool
+cgiresp_nph(const struct cgiresp *p)
+{
+	return p->nph;
 }
 
 int

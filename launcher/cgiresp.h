@@ -45,6 +45,11 @@ const char *cgiresp_error(const struct cgiresp *p);
  * there was none. REASON (may be NULL) gets the reason phrase or "". */
 int cgiresp_status(const struct cgiresp *p, const char **reason);
 
+/* After DONE: true when the status came from an HTTP status line
+ * ("HTTP/1.1 404 Not Found") as a non-parsed-header script's first line
+ * (RFC 3875 section 5.1). */
+bool cgiresp_nph(const struct cgiresp *p);
+
 /* After DONE: the headers other than "Status", in order. */
 size_t cgiresp_count(const struct cgiresp *p);
 const struct cgiresp_header *cgiresp_get(const struct cgiresp *p, size_t i);
