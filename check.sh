@@ -24,6 +24,20 @@ PACKAGES="$PACKAGES check nginx-light curl python3"
 PACKAGES="$PACKAGES prometheus spawn-fcgi systemd iproute2"
 # make fuzz: clang with libFuzzer (the ASan build uses gcc's runtimes).
 PACKAGES="$PACKAGES clang libclang-rt-14-dev"
+# t/runtimes: the language runtimes it runs as functions (python3 is
+# above); java + javac and go build its functions at test time.
+PACKAGES="$PACKAGES perl php-cgi default-jdk-headless golang-go"
+# Node: Debian's nodejs only when there is no node where functions look
+# for one (their PATH); another build (e.g. nodesource's nodejs 20) serves
+# as well as Debian 12's nodejs 18.
+has_node() {
+	local d
+	for d in /usr/local/bin /usr/bin /bin; do
+		[ -x "$d/node" ] && return 0
+	done
+	return 1
+}
+has_node || PACKAGES="$PACKAGES nodejs"
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 # distcheck checks the packaging: the tarball builds everything, tests
 # included, with -Werror from read-only sources, passes these suites and
