@@ -158,3 +158,41 @@ fnlog_fn_stderr(const char *function, const char *request_id,
 	buf[pos++] = '\n';
 	(void)!write(STDERR_FILENO, buf, pos);
 }
+
+const char *
+fnlog_quote(const char *in, size_t len, char *out, size_t size)
+{
+	size_t o = 0;
+
+	if (size < 8) {
+		if (size > 0)
+			out[0] = '\0';
+		return out;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+		char e[5];
+		size_t n;
+
+		if (c == '\n' || c == '\r' || c == '\t' || c == '\\') {
+			e[0] = '\\';
+			e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : c == '\t' ? 't' : '\\';
+			n = 2;
+		} else if (c < 0x20 || c >= 0x7f) {
+			snprintf(e, sizeof(e), "\\x%02x", c);
+			n = 4;
+		} else {
+			e[0] = (char)c;
+			n = 1;
+		}
+		if (o + n + 4 > size) {
+			memcpy(out + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(out + o, e, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return out;
+}

@@ -26,4 +26,9 @@ void fnlog_record(struct fn_record *r);
 void fnlog_fn_stderr(const char *function, const char *request_id,
     const char *line, size_t len);
 
+/* LEN bytes of IN quoted for a log line into OUT (SIZE bytes): printable
+ * ASCII as it is, \n \r \t and \\ escaped, other bytes as \xNN; what
+ * does not fit ends with "...". Returns OUT. */
+const char *fnlog_quote(const char *in, size_t len, char *out, size_t size);
+
 #endif

@@ -26,10 +26,13 @@
 #include "bodyreader.h"
 #include "fnlog.h"
 #include "launch.h"
+#include "once.h"
 #include "reaper.h"
 #include "pump.h"
 #include "reply.h"
+#include "route.h"
 #include "spawnproc.h"
+#include "units.h"
 
 #define PUMP_BUF (64 * 1024)
 #define EXIT_DRAIN_US 200000     /* after exit: wait this long for stdout EOF */
@@ -37,6 +40,8 @@
 #define BODY_MEM (64 * 1024)     /* request body kept in memory, then spooled */
 #define BIG_PIPE (256 * 1024)    /* pipe size once the body is spooled */
 #define SMALL_OUT 4096           /* stdout bytes copied into libfcgi's buffer */
+#define HEAD_LOG 200             /* stdout bytes shown for a bad header block */
+#define NO_LENGTH UINT64_MAX     /* body_left without a Content-Length */
 
 struct pump {
 	struct invocation *inv;
@@ -47,6 +52,10 @@ struct pump {
 	bool exited, in_eof, out_eof, resp_done, headers_sent, aborted;
 	bool timed_out, term_sent, group_killed, wrote_any, woken;
 	bool pipes_grown;
+	bool killed_after_answer;  /* SIGKILL at kill_at, the answer complete */
+	uint64_t body_left;       /* bytes a Content-Length still announces */
+	char head[HEAD_LOG];      /* the first bytes of stdout, for the log */
+	size_t headlen;
 	uint64_t deadline, kill_at, drain_until; /* monotonic us; 0: unset */
 	struct cgiresp *cgi;
 	struct bodyreader *body;      /* the request body, from nginx */
@@ -103,6 +112,7 @@ end_response(struct pump *p)
 	if (!p->inv->req->keepConnection)
 		shutdown(p->ipc, SHUT_WR);
 	p->resp_done = true;
+	p->inv->complete = true;
 	/* The request is over: what still runs gets kill_grace to exit. */
 	if (!p->exited && p->kill_at == 0)
 		p->kill_at = now_us() + p->inv->fn->kill_grace_ms * 1000u;
@@ -137,12 +147,14 @@ fail(struct pump *p, int status, const char *code, const char *msg)
 
 	if (p->resp_done)
 		return;
+	inv->code = code;
 	if (!p->headers_sent) {
 		inv->status = status;
 		inv->bytes_out += reply_error(inv->req, status, code, msg,
 		    inv->fn->name, inv->request_id, NULL);
 		p->headers_sent = true;
 		end_response(p);
+		inv->complete = false;          /* ours, not the function's */
 	} else {
 		fnlog(FNLOG_WARN, "function=%s request_id=%s: response cut short: %s",
 		    inv->fn->name, inv->request_id, msg);
@@ -245,10 +257,50 @@ gone:
 	return false;
 }
 
+/* X-Accel-* response headers ask nginx for things (ngx_http_upstream
+ * "X-Accel-*"). These only tune how nginx passes this response on:
+ * harmless, and X-Accel-Buffering: no is how a function streams
+ * (server-sent events behind gzip). X-Accel-Redirect makes nginx serve
+ * another location, perhaps a file no client may read: only with
+ * trust_accel_headers, as any X-Accel-* nginx may learn later. */
 static bool
-accel_header(const char *name)
+accel_allowed(const char *name, bool trust)
 {
-	return strncasecmp(name, "X-Accel-", 8) == 0;
+	static const char *const harmless[] = {
+		"X-Accel-Buffering", "X-Accel-Charset", "X-Accel-Expires",
+		"X-Accel-Limit-Rate",
+	};
+
+	if (trust || strncasecmp(name, "X-Accel-", 8) != 0)
+		return true;
+	for (size_t i = 0; i < sizeof(harmless) / sizeof(harmless[0]); i++)
+		if (strcasecmp(name, harmless[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Statuses whose answer has no body (RFC 9110 sections 6.4.1 and
+ * 15.4.5): no Content-Type is added to them. */
+static bool
+no_body_status(int status)
+{
+	return (status >= 100 && status < 200) || status == 204 ||
+	    status == 304;
+}
+
+/* The body length a Content-Length announces, or NO_LENGTH (absent,
+ * not a number, or a HEAD request, whose answer has no body). */
+static uint64_t
+announced_length(const struct pump *p)
+{
+	const char *cl = cgiresp_find(p->cgi, "Content-Length");
+	uint64_t n;
+
+	if (cl == NULL || strcmp(p->inv->method, "HEAD") == 0 ||
+	    strspn(cl, "0123456789") != strlen(cl) ||
+	    units_uint(cl, 0, UINT64_MAX - 1, &n, NULL) < 0)
+		return NO_LENGTH;
+	return n;
 }
 
 /* Write the CGI header block nginx will parse (FastCGI responder). */
@@ -256,28 +308,112 @@ static bool
 emit_cgi_headers(struct pump *p)
 {
 	const struct fn_spec *fn = p->inv->fn;
-	const char *reason;
+	const char *reason, *loc = cgiresp_find(p->cgi, "Location");
 	int status = cgiresp_status(p->cgi, &reason);
-	bool trust = fn->trust_accel_headers;
 
 	if (status != 0)
 		FCGX_FPrintF(p->out, "Status: %d %s\r\n", status,
 		    *reason ? reason : reply_reason(status));
 	for (size_t i = 0; i < cgiresp_count(p->cgi); i++) {
 		const struct cgiresp_header *h = cgiresp_get(p->cgi, i);
-		if ((!trust && accel_header(h->name)) ||
-		    strcasecmp(h->name, "X-Request-Id") == 0)
+		if (strcasecmp(h->name, "X-Request-Id") == 0)
 			continue;
+		if (!accel_allowed(h->name, fn->trust_accel_headers)) {
+			if (once("accel", fn->name))
+				fnlog(FNLOG_WARN, "function=%s request_id=%s: response header %s dropped: it needs trust_accel_headers: true (said once per function)",
+				    fn->name, p->inv->request_id, h->name);
+			continue;
+		}
 		FCGX_FPrintF(p->out, "%s: %s\r\n", h->name, h->value);
 	}
-	if (cgiresp_find(p->cgi, "Content-Type") == NULL)
+	if (status == 0)
+		status = loc != NULL ? 302 : 200;
+	/* RFC 3875 section 6.3.1: a Content-Type for a body; not for an
+	 * answer without one (a redirect, 204, 304) unless sent. */
+	if (cgiresp_find(p->cgi, "Content-Type") == NULL && loc == NULL &&
+	    !no_body_status(status))
 		FCGX_FPrintF(p->out, "Content-Type: %s\r\n", fn->content_type);
 	FCGX_FPrintF(p->out, "X-Request-Id: %s\r\n\r\n", p->inv->request_id);
-	if (status == 0)
-		status = cgiresp_find(p->cgi, "Location") != NULL ? 302 : 200;
 	p->inv->status = status;
 	p->headers_sent = true;
+	p->body_left = announced_length(p);
 	return true;            /* in libfcgi's buffer: see send_out */
+}
+
+/* A "Location" with a local path and no "Status" (RFC 3875 section
+ * 6.2.2): the server must answer with what it would have produced for
+ * that path. A path under the prefix is served here, after this run
+ * ends (request.c); another local path is answered as a redirect to the
+ * client (nginx cannot be asked to serve it without X-Accel-Redirect,
+ * which needs trust_accel_headers). true when this is a local redirect
+ * to follow. */
+static bool
+local_redirect(struct pump *p)
+{
+	const char *loc = cgiresp_find(p->cgi, "Location");
+
+	if (loc == NULL || cgiresp_status(p->cgi, NULL) != 0 ||
+	    route_redirect_kind(loc, p->inv->m->prefix) != ROUTE_REDIRECT_LOCAL)
+		return false;
+	if ((p->inv->redirect = strdup(loc)) == NULL) {
+		fail(p, 500, "spawn_failed", "out of memory");
+		return true;
+	}
+	/* Answered by the next run: nothing of this one goes out, and what
+	 * still runs gets kill_grace, as after any complete answer. */
+	p->resp_done = true;
+	p->headers_sent = true;
+	if (!p->exited && p->kill_at == 0)
+		p->kill_at = now_us() + p->inv->fn->kill_grace_ms * 1000u;
+	return true;
+}
+
+/* Body bytes of the function after its headers: at most what its
+ * Content-Length announced; once that much has gone out the response is
+ * complete, whether the function ends or not (hgweb serves raw files
+ * and lingers; nginx closes once it has the bytes). */
+static void
+body_out(struct pump *p, const char *data, size_t len)
+{
+	if (p->body_left != NO_LENGTH && len > p->body_left)
+		len = (size_t)p->body_left;     /* past the length: dropped */
+	if (!send_out(p, data, len))
+		return;
+	if (p->body_left == NO_LENGTH)
+		return;
+	p->body_left -= len;
+	if (p->body_left == 0)
+		end_response(p);
+}
+
+/* The first bytes of stdout, kept to show in the log when they are no
+ * header block. */
+static void
+keep_head(struct pump *p, const char *data, size_t len)
+{
+	size_t n = sizeof(p->head) - p->headlen;
+
+	if (n > len)
+		n = len;
+	memcpy(p->head + p->headlen, data, n);
+	p->headlen += n;
+}
+
+/* The function's output is no CGI header block: say what it wrote
+ * (php-cgi and a JVM that fails to start write their error there), and
+ * answer 502. The function is not killed for it: it may finish writing
+ * and exit with its own status (what the record shows), within
+ * kill_grace. */
+static void
+bad_header_block(struct pump *p)
+{
+	char shown[4 * HEAD_LOG + 8];
+
+	fnlog(FNLOG_WARN, "function=%s request_id=%s: bad response: %s; its output began: \"%s\"",
+	    p->inv->fn->name, p->inv->request_id, cgiresp_error(p->cgi),
+	    fnlog_quote(p->head, p->headlen, shown, sizeof(shown)));
+	fail(p, 502, "bad_response", cgiresp_error(p->cgi));
+	p->inv->outcome = "error";
 }
 
 static bool
@@ -288,6 +424,7 @@ emit_raw_headers(struct pump *p)
 	    p->inv->request_id);
 	p->inv->status = 200;
 	p->headers_sent = true;
+	p->body_left = NO_LENGTH;
 	return true;            /* in libfcgi's buffer: see send_out */
 }
 
@@ -307,24 +444,20 @@ on_stdout(struct pump *p, const char *data, size_t len)
 		return;
 	}
 	if (!p->headers_sent) {
+		keep_head(p, data, len);
 		switch (cgiresp_feed(p->cgi, data, len, &used)) {
 		case CGIRESP_MORE:
 			return;
 		case CGIRESP_ERROR:
-			fnlog(FNLOG_WARN, "function=%s request_id=%s: bad response: %s",
-			    p->inv->fn->name, p->inv->request_id,
-			    cgiresp_error(p->cgi));
-			fail(p, 502, "bad_response", cgiresp_error(p->cgi));
-			p->inv->outcome = "error";
-			kill_group(p, SIGKILL);
+			bad_header_block(p);
 			return;
 		case CGIRESP_DONE:
-			if (!emit_cgi_headers(p))
+			if (local_redirect(p) || !emit_cgi_headers(p))
 				return;
 			break;
 		}
 	}
-	send_out(p, data + used, len - used);
+	body_out(p, data + used, len - used);
 }
 
 /* End of the function's stdout: complete the response. */
@@ -353,8 +486,9 @@ answer_after_exit(struct pump *p)
 	}
 	cgiresp_eof(p->cgi);
 	if (inv->signal > 0) {
-		snprintf(msg, sizeof(msg), "function killed by signal %d (%s)",
-		    inv->signal, strsignal(inv->signal));
+		snprintf(msg, sizeof(msg), "function killed by signal %d (SIG%s)",
+		    inv->signal, sigabbrev_np(inv->signal) ?
+		    sigabbrev_np(inv->signal) : "?");
 		inv->outcome = "crashed";
 		fail(p, 502, "crashed", msg);
 	} else if (inv->fn->mode == FN_MODE_RAW && inv->exit_code == 0) {
@@ -366,11 +500,13 @@ answer_after_exit(struct pump *p)
 		inv->outcome = "error";
 		fail(p, 502, "bad_response", msg);
 	} else {
+		char shown[4 * HEAD_LOG + 8];
 		snprintf(msg, sizeof(msg), "%s (exit code %d)",
 		    cgiresp_error(p->cgi) ? cgiresp_error(p->cgi)
 		    : "end of output before the blank line", inv->exit_code);
-		fnlog(FNLOG_WARN, "function=%s request_id=%s: bad response: %s",
-		    inv->fn->name, inv->request_id, msg);
+		fnlog(FNLOG_WARN, "function=%s request_id=%s: bad response: %s; its output began: \"%s\"",
+		    inv->fn->name, inv->request_id, msg,
+		    fnlog_quote(p->head, p->headlen, shown, sizeof(shown)));
 		inv->outcome = "error";
 		fail(p, 502, "bad_response", msg);
 	}
@@ -601,6 +737,7 @@ on_deadline(struct pump *p, uint64_t now)
 		p->kill_at = now + inv->fn->kill_grace_ms * 1000u;
 	}
 	if (p->kill_at && now >= p->kill_at && !p->group_killed) {
+		p->killed_after_answer = !p->exited && p->inv->complete;
 		kill_group(p, SIGKILL);
 	}
 }
@@ -724,7 +861,8 @@ static void
 pump_teardown(struct pump *p)
 {
 	struct invocation *inv = p->inv;
-	int status;
+	int status = 0;
+	pid_t w;
 
 	close_fd(&p->in_fd);
 	close_fd(&p->out_fd);
@@ -738,10 +876,14 @@ pump_teardown(struct pump *p)
 	close_fd(&p->err_fd);
 	if (p->pid > 0 && !p->exited) {
 		kill_group(p, SIGKILL);
-		while (wait4(p->pid, &status, 0, &inv->ru) < 0 && errno == EINTR)
+		while ((w = wait4(p->pid, &status, 0, &inv->ru)) < 0 &&
+		    errno == EINTR)
 			;
 		p->exited = true;
-		if (WIFEXITED(status))
+		if (w < 0)
+			fnlog(FNLOG_ERROR, "function=%s request_id=%s: wait4: %s",
+			    inv->fn->name, inv->request_id, strerror(errno));
+		else if (WIFEXITED(status))
 			inv->exit_code = WEXITSTATUS(status);
 		else if (WIFSIGNALED(status))
 			inv->signal = WTERMSIG(status);
@@ -755,13 +897,17 @@ pump_teardown(struct pump *p)
 		    (unsigned long long)p->stderr_dropped);
 	if (!p->in_eof)
 		inv->keep_conn_ok = false;
-	if (inv->exit_code > 0 && inv->outcome == NULL)
+	if (p->killed_after_answer)
+		fnlog(FNLOG_INFO, "function=%s request_id=%s: still running %llu ms after its complete answer: killed",
+		    inv->fn->name, inv->request_id,
+		    (unsigned long long)inv->fn->kill_grace_ms);
+	else if (inv->exit_code > 0 && inv->outcome == NULL)
 		fnlog(FNLOG_WARN, "function=%s request_id=%s: exited with code %d",
 		    inv->fn->name, inv->request_id, inv->exit_code);
 	else if (inv->signal > 0 && inv->outcome == NULL)
-		fnlog(FNLOG_WARN, "function=%s request_id=%s: killed by signal %d (%s)",
+		fnlog(FNLOG_WARN, "function=%s request_id=%s: killed by signal %d (SIG%s)",
 		    inv->fn->name, inv->request_id, inv->signal,
-		    strsignal(inv->signal));
+		    sigabbrev_np(inv->signal) ? sigabbrev_np(inv->signal) : "?");
 }
 
 void
@@ -802,8 +948,11 @@ pump_run(struct invocation *inv)
 			answer_after_exit(p);
 	}
 	pump_teardown(p);
+	/* A function killed only because it outlived its complete answer
+	 * did what it was asked: the client got every byte. */
 	if (inv->outcome == NULL)
-		inv->outcome = inv->exit_code == 0 && inv->signal == 0 ? "ok" : "error";
+		inv->outcome = (inv->exit_code == 0 && inv->signal == 0) ||
+		    p->killed_after_answer ? "ok" : "error";
 	cgiresp_free(p->cgi);
 	bodyq_free(p->bq);
 	bodyreader_free(p->body);
