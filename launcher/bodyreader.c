@@ -2,15 +2,20 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
+#include <fastcgi.h>
 
 #include "bodyreader.h"
 #include "fcgirec.h"
+#include "fnlog.h"
+#include "metrics.h"
+#include "once.h"
 
-#define FCGI_STDIN_TYPE 5   /* FastCGI spec section 8: FCGI_STDIN */
 #define OWN_BUF (128 * 1024)
 
 /* libfcgi 2.4.2 fcgiapp.c: typedef struct FCGX_Stream_Data. */
@@ -42,7 +47,7 @@ struct bodyreader {
 	struct fcgirec rec;
 	unsigned char *buf;
 	size_t have;            /* M_OWN: raw bytes at buf not parsed yet */
-	unsigned char part[8];  /* start of a record header, for next time */
+	unsigned char part[FCGI_HEADER_LEN]; /* a header's start, for next time */
 	size_t partlen;
 	bool eof;
 };
@@ -91,7 +96,7 @@ layout(const struct bodyreader *in)
 
 	if (d == NULL || d->reqDataPtr != in->req || d->buff == NULL ||
 	    d->bufflen <= 0 || d->bufflen > 70000 ||
-	    d->type != FCGI_STDIN_TYPE || d->buffStop < d->buff ||
+	    d->type != FCGI_STDIN || d->buffStop < d->buff ||
 	    d->buffStop > d->buff + d->bufflen ||
 	    s->rdNext < d->buff || s->rdNext > d->buffStop ||
 	    d->contentLen < 0 || d->contentLen > 65535 ||
@@ -125,17 +130,30 @@ fill_is_local(const struct libfcgi_stream_data *d, size_t avail,
 		int hid = h[2] << 8 | h[3];
 		size_t clen = (size_t)(h[4] << 8 | h[5]), rec = 8 + clen + h[6];
 
-		if (h[0] != 1)
+		if (h[0] != FCGI_VERSION_1)
 			return false;
-		if (h[1] == FCGI_STDIN_TYPE && hid == id)
+		if (h[1] == FCGI_STDIN && hid == id)
 			return clen == 0 || (avail > pos + 8 && !stale_skip);
 		if (hid == id || hid == 0 || avail < pos + rec)
 			return false;
-		if (h[1] != 1 /* BEGIN_REQUEST */ && clen == 0)
+		if (h[1] != FCGI_BEGIN_REQUEST && clen == 0)
 			stale_skip = true;
 		pos += rec;
 	}
 	return false;
+}
+
+/* A request found libfcgi's stream state other than the layout this
+ * build knows (the start-up probe passed, so something changed under
+ * us): say so once, count it, and read through libfcgi. */
+static void
+layout_unknown(void)
+{
+	if (once("bodyreader", "layout"))
+		fnlog(FNLOG_WARN, "request bodies: libfcgi's stream state is not "
+		    "the layout of libfcgi " LIBFCGI_BUILT_VERSION " this build knows: "
+		    "reading them through libfcgi (slower for large bodies)");
+	metrics_body_fallback();
 }
 
 /* libfcgi's buffer is used up: go on from where its parser stands, with
@@ -177,6 +195,7 @@ bodyreader_ready(struct bodyreader *in)
 	}
 	if ((d = layout(in)) == NULL) {
 		in->mode = M_BLIND;
+		layout_unknown();
 		return 1;
 	}
 	if (fill_is_local(d, (size_t)(d->buffStop - in->in->rdNext),
@@ -244,4 +263,108 @@ bodyreader_next(struct bodyreader *in, const char **data)
 	}
 	*data = (const char *)in->buf;
 	return n;
+}
+
+/* The probe's request: FastCGI records (spec sections 3.3, 5.1) as nginx
+ * sends them, with a body larger than libfcgi's 8 KiB buffer, in
+ * records of PROBE_REC bytes. */
+#define PROBE_BODY 20000
+#define PROBE_REC 4000
+
+static size_t
+probe_record(unsigned char *out, int type, const void *data, size_t len)
+{
+	unsigned char h[FCGI_HEADER_LEN] = { FCGI_VERSION_1, (unsigned char)type,
+	    0, 1, (unsigned char)(len >> 8), (unsigned char)len, 0, 0 };
+
+	memcpy(out, h, sizeof(h));
+	if (len > 0)
+		memcpy(out + sizeof(h), data, len);
+	return sizeof(h) + len;
+}
+
+static size_t
+probe_request(unsigned char *out, const char *body)
+{
+	static const unsigned char begin[8] = { 0, FCGI_RESPONDER, 0 };
+	static const char params[] = "\016\004REQUEST_METHODPOST"
+	    "\016\005CONTENT_LENGTH20000";
+	size_t n = 0;
+
+	n += probe_record(out + n, FCGI_BEGIN_REQUEST, begin, sizeof(begin));
+	n += probe_record(out + n, FCGI_PARAMS, params, sizeof(params) - 1);
+	n += probe_record(out + n, FCGI_PARAMS, NULL, 0);
+	for (size_t off = 0; off < PROBE_BODY; off += PROBE_REC)
+		n += probe_record(out + n, FCGI_STDIN, body + off, PROBE_REC);
+	n += probe_record(out + n, FCGI_STDIN, NULL, 0);
+	return n;
+}
+
+/* Read the probe's body with a reader on REQ: true when all of it came
+ * back, whole and in order, and the reader took over from libfcgi. */
+static bool
+probe_read(FCGX_Request *req, const char *body)
+{
+	struct bodyreader *in = bodyreader_new(req);
+	size_t got = 0;
+	bool ok = in != NULL;
+
+	for (int rounds = 0; ok && !bodyreader_eof(in) && rounds < 1000;
+	    rounds++) {
+		const char *data;
+		long n;
+		if (!bodyreader_ready(in)) {
+			struct pollfd pfd = { .fd = req->ipcFd, .events = POLLIN };
+			if (poll(&pfd, 1, 1000) <= 0)
+				ok = false;
+		}
+		if (!ok || (n = bodyreader_next(in, &data)) < 0) {
+			ok = false;
+			break;
+		}
+		if (got + (size_t)n > PROBE_BODY ||
+		    memcmp(data, body + got, (size_t)n) != 0)
+			ok = false;
+		got += (size_t)n;
+	}
+	ok = ok && bodyreader_eof(in) && got == PROBE_BODY &&
+	    in->mode == M_OWN;
+	bodyreader_free(in);
+	return ok;
+}
+
+bool
+bodyreader_probe(void)
+{
+	static char body[PROBE_BODY];
+	unsigned char *wire = malloc(PROBE_BODY + 512);
+	FCGX_Request req;
+	bool ok = false;
+	int sv[2];
+
+	for (size_t i = 0; i < sizeof(body); i++)
+		body[i] = (char)('a' + i % 26);
+	if (wire == NULL ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		free(wire);
+		return false;
+	}
+	size_t len = probe_request(wire, body);
+	if (write(sv[0], wire, len) == (ssize_t)len &&
+	    FCGX_InitRequest(&req, -1, 0) == 0) {
+		req.ipcFd = sv[1];
+		req.keepConnection = 1;
+		if (FCGX_Accept_r(&req) == 0)
+			ok = probe_read(&req, body);
+		/* Closed first, so libfcgi's close sees EOF at once. */
+		close(sv[0]);
+		sv[0] = -1;
+		req.keepConnection = 0;
+		FCGX_Finish_r(&req);
+		FCGX_Free(&req, 1);
+	}
+	if (sv[0] >= 0)
+		close(sv[0]);
+	free(wire);
+	return ok;
 }

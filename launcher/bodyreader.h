@@ -39,4 +39,11 @@ bool bodyreader_eof(const struct bodyreader *in);
  * request. */
 bool bodyreader_extra(const struct bodyreader *in);
 
+/* At start-up (after FCGX_Init): read a request with a 20 000-byte body
+ * through a socketpair the way requests are read. true when the reader
+ * took over from libfcgi (its private layout is the one this build
+ * knows) and the body came out whole; else request bodies will be read
+ * through libfcgi. */
+bool bodyreader_probe(void);
+
 #endif

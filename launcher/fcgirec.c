@@ -3,11 +3,9 @@
 
 #include <string.h>
 
-#include "fcgirec.h"
+#include <fastcgi.h>     /* libfcgi's: the FastCGI spec's constants */
 
-#define FCGI_VERSION_1 1
-#define FCGI_STDIN 5
-#define FCGI_HEADER_LEN 8
+#include "fcgirec.h"
 
 void
 fcgirec_init(struct fcgirec *r, uint16_t id)

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <fastcgi.h>
 
 #include "cgiresp.h"
 #include "invokecmd.h"
@@ -68,7 +69,8 @@ write_all(int fd, const void *buf, size_t len)
 static bool
 record(int fd, int type, const void *data, size_t len)
 {
-	unsigned char h[8] = { 1, (unsigned char)type, 0, REQ_ID,
+	unsigned char h[FCGI_HEADER_LEN] = { FCGI_VERSION_1,
+	    (unsigned char)type, 0, REQ_ID,
 	    (unsigned char)(len >> 8), (unsigned char)len, 0, 0 };
 
 	return write_all(fd, h, sizeof(h)) && write_all(fd, data, len);
@@ -109,7 +111,7 @@ param(int fd, const char *name, const char *value)
 	}
 	if ((buf = malloc(need)) == NULL)
 		return false;
-	ok = record(fd, 4, buf, put_pair(buf, name, value));
+	ok = record(fd, FCGI_PARAMS, buf, put_pair(buf, name, value));
 	free(buf);
 	return ok;
 }
@@ -163,7 +165,7 @@ send_params(int fd, const struct invoke_opts *o, const char *prefix,
 			ok = param(fd, name, v);
 		}
 	}
-	return ok && record(fd, 4, NULL, 0);
+	return ok && record(fd, FCGI_PARAMS, NULL, 0);
 }
 
 /* Standard input copied to an unlinked file: CONTENT_LENGTH must be
@@ -218,15 +220,15 @@ send_body(int fd, const struct invoke_opts *o, int bfd)
 		const char *d = o->data ? o->data : "";
 		for (size_t len = strlen(d), off = 0; off < len; off += 32768) {
 			size_t chunk = len - off < 32768 ? len - off : 32768;
-			if (!record(fd, 5, d + off, chunk))
+			if (!record(fd, FCGI_STDIN, d + off, chunk))
 				return false;
 		}
 	} else {
 		while ((n = read(bfd, buf, sizeof(buf))) > 0)
-			if (!record(fd, 5, buf, (size_t)n))
+			if (!record(fd, FCGI_STDIN, buf, (size_t)n))
 				return false;
 	}
-	return record(fd, 5, NULL, 0);
+	return record(fd, FCGI_STDIN, NULL, 0);
 }
 
 /* The response: STDOUT records through a CGI header parser, then the
@@ -316,7 +318,7 @@ read_full(int fd, void *buf, size_t len)
 static bool
 read_response(int fd, struct reader *r)
 {
-	unsigned char h[8], *buf = malloc(65536 + 256);
+	unsigned char h[FCGI_HEADER_LEN], *buf = malloc(FCGI_MAX_LENGTH + 256);
 
 	if (buf == NULL)
 		return false;
@@ -326,11 +328,11 @@ read_response(int fd, struct reader *r)
 		size_t clen = ((size_t)h[4] << 8) | h[5], plen = h[6];
 		if (!read_full(fd, buf, clen + plen))
 			break;
-		if (h[1] == 6)
+		if (h[1] == FCGI_STDOUT)
 			on_stdout(r, (char *)buf, clen);
-		else if (h[1] == 7)
+		else if (h[1] == FCGI_STDERR)
 			fwrite(buf, 1, clen, stderr);
-		else if (h[1] == 3) {
+		else if (h[1] == FCGI_END_REQUEST) {
 			free(buf);
 			return true;
 		}
@@ -431,8 +433,9 @@ invokecmd_main(int argc, char **argv, const char *default_file)
 	/* Responder, FCGI_KEEP_CONN: the daemon then keeps the connection
 	 * until we close it, after its teardown and record, instead of
 	 * ending it with the response. */
-	unsigned char begin[8] = { 0, 1, 1, 0, 0, 0, 0, 0 };
-	bool sent = record(sv[0], 1, begin, sizeof(begin)) &&
+	unsigned char begin[8] = { 0, FCGI_RESPONDER, FCGI_KEEP_CONN, 0, 0, 0,
+	    0, 0 };
+	bool sent = record(sv[0], FCGI_BEGIN_REQUEST, begin, sizeof(begin)) &&
 	    send_params(sv[0], &o, prefix, clen) && send_body(sv[0], &o, bfd);
 	bool done = read_response(sv[0], &r);
 	/* Wait for the teardown and the record: the daemon side ends the

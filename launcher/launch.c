@@ -25,9 +25,10 @@ make_pipes(int child_in[2], int child_out[2], int child_err[2])
 	    pipe2(child_err, O_CLOEXEC) < 0)
 		return -1;
 	/* Our ends never block the loop. */
-	fcntl(child_in[1], F_SETFL, O_NONBLOCK);
-	fcntl(child_out[0], F_SETFL, O_NONBLOCK);
-	fcntl(child_err[0], F_SETFL, O_NONBLOCK);
+	if (fcntl(child_in[1], F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(child_out[0], F_SETFL, O_NONBLOCK) < 0 ||
+	    fcntl(child_err[0], F_SETFL, O_NONBLOCK) < 0)
+		return -1;
 	return 0;
 }
 

@@ -49,6 +49,8 @@ struct fnm {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct fnm *table[NBUCKET];
 static unsigned long long reloads_ok, reloads_failed;
+static bool body_fast;
+static unsigned long long body_fallbacks;
 
 static size_t
 index_of(const char *const *v, size_t n, const char *s)
@@ -114,6 +116,22 @@ metrics_record(const struct metrics_sample *s)
 		e->cpu_user += s->cpu_user_s;
 		e->cpu_sys += s->cpu_sys_s;
 	}
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_body_reader(bool fast)
+{
+	pthread_mutex_lock(&lock);
+	body_fast = fast;
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_body_fallback(void)
+{
+	pthread_mutex_lock(&lock);
+	body_fallbacks++;
 	pthread_mutex_unlock(&lock);
 }
 
@@ -238,10 +256,18 @@ metrics_render(size_t *len)
 	    "# TYPE fnlauncher_config_reloads_total counter\n"
 	    "fnlauncher_config_reloads_total{result=\"ok\"} %llu\n"
 	    "fnlauncher_config_reloads_total{result=\"failed\"} %llu\n"
+	    "# HELP fnlauncher_body_reader How request bodies are read: by fnlauncher past libfcgi's first buffer, or through libfcgi.\n"
+	    "# TYPE fnlauncher_body_reader gauge\n"
+	    "fnlauncher_body_reader{path=\"fnlauncher\"} %d\n"
+	    "fnlauncher_body_reader{path=\"libfcgi\"} %d\n"
+	    "# HELP fnlauncher_body_reader_fallbacks_total Requests that found libfcgi's stream layout changed and were read through libfcgi.\n"
+	    "# TYPE fnlauncher_body_reader_fallbacks_total counter\n"
+	    "fnlauncher_body_reader_fallbacks_total %llu\n"
 	    "# HELP fnlauncher_build_info The version of this fnlauncher.\n"
 	    "# TYPE fnlauncher_build_info gauge\n"
-	    "fnlauncher_build_info{version=\"%s\"} 1\n",
-	    reloads_ok, reloads_failed, PACKAGE_VERSION);
+	    "fnlauncher_build_info{version=\"%s\",libfcgi=\"%s\"} 1\n",
+	    reloads_ok, reloads_failed, body_fast, !body_fast, body_fallbacks,
+	    PACKAGE_VERSION, LIBFCGI_BUILT_VERSION);
 	pthread_mutex_unlock(&lock);
 	if (o.oom) {
 		free(o.buf);

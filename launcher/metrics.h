@@ -22,6 +22,12 @@ void metrics_function(const char *function);
 /* One answered request. */
 void metrics_record(const struct metrics_sample *s);
 
+/* How request bodies are read (bodyreader.h): by fnlauncher past
+ * libfcgi's first buffer (FAST), or through libfcgi; and a request that
+ * found libfcgi's layout changed and fell back. */
+void metrics_body_reader(bool fast);
+void metrics_body_fallback(void);
+
 /* A SIGHUP reload succeeded or failed. */
 void metrics_reload(bool ok);
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <fcgiapp.h>
 
+#include "bodyreader.h"
 #include "connection.h"
 #include "fnlog.h"
 #include "inflight.h"
@@ -143,15 +144,36 @@ server_load(const char *file)
 	return 0;
 }
 
-int
-server_init_libfcgi(void)
+/* FCGX_Init, then our signal dispositions, then which way request
+ * bodies go (logged when SAY). */
+static int
+init_libfcgi(bool say)
 {
+	bool fast;
+
 	if (FCGX_Init() != 0) {
 		fnlog(FNLOG_ERROR, "libfcgi initialisation failed");
 		return -1;
 	}
 	signals_after_libfcgi();
+	/* Which way request bodies go, known before the first request. */
+	metrics_body_reader(fast = bodyreader_probe());
+	if (!say)
+		return 0;
+	if (fast) {
+		fnlog(FNLOG_INFO, "request bodies: read by fnlauncher past libfcgi's first buffer (libfcgi %s stream layout recognised)",
+		    LIBFCGI_BUILT_VERSION);
+	} else {
+		fnlog(FNLOG_WARN, "request bodies: read through libfcgi: its stream layout is not the one of libfcgi %s this build knows (large bodies are slower)",
+		    LIBFCGI_BUILT_VERSION);
+	}
 	return 0;
+}
+
+int
+server_init_libfcgi(void)
+{
+	return init_libfcgi(true);
 }
 
 int
@@ -410,7 +432,7 @@ server_local(const char *file, int fd)
 	int rc;
 
 	if (server_subreaper() < 0 || server_load(file) < 0 ||
-	    server_init_libfcgi() < 0 || connection_init() < 0)
+	    init_libfcgi(false) < 0 || connection_init() < 0)
 		return -1;
 	/* `invoke` prints the invocation record on stderr. */
 	fnlog_records_open("stderr");

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -24,7 +25,8 @@
 
 #include "spawnproc.h"
 
-#define CHILD_STACK (32 * 1024)
+#define CHILD_STACK (64 * 1024)   /* the child's own stack, and ... */
+#define GUARD (4096)               /* ... below it a page it cannot touch */
 
 static const int rl_resource[FN_LIMIT_COUNT] = {
 	[FN_LIMIT_CPU] = RLIMIT_CPU,
@@ -231,15 +233,25 @@ spawn_start(const struct spawn_req *req, struct spawn_res *res)
 {
 	if (!initialised)
 		spawn_init();
-	/* The child runs on this array while we are suspended (CLONE_VFORK). */
-	_Alignas(16) char stack[CHILD_STACK];
 	struct child_ctx ctx = { .req = req, .err = 0, .step = NULL };
+	/* The child runs on this stack while we are suspended (CLONE_VFORK).
+	 * A page below it is PROT_NONE, so an overflow faults in the child
+	 * instead of writing over our thread's memory (CLONE_VM). */
+	char *stack = mmap(NULL, GUARD + CHILD_STACK, PROT_READ | PROT_WRITE,
+	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
 	sigset_t all, old;
 	int pidfd = -1, status;
 	pid_t pid;
 
 	memset(res, 0, sizeof(*res));
 	res->pidfd = -1;
+	if (stack == MAP_FAILED || mprotect(stack, GUARD, PROT_NONE) < 0) {
+		res->err = errno;
+		res->step = "clone";
+		if (stack != MAP_FAILED)
+			munmap(stack, GUARD + CHILD_STACK);
+		return -1;
+	}
 	/* No handler of ours may run on the child's stack. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -250,9 +262,11 @@ spawn_start(const struct spawn_req *req, struct spawn_res *res)
 		flags |= CLONE_NEWPID | CLONE_NEWNS;
 	if (req->isolate & FN_ISOLATE_NET)
 		flags |= CLONE_NEWNET | CLONE_NEWNS;
-	pid = clone(child_main, stack + sizeof(stack), flags, &ctx, &pidfd);
+	pid = clone(child_main, stack + GUARD + CHILD_STACK, flags, &ctx,
+	    &pidfd);
 	int saved = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	munmap(stack, GUARD + CHILD_STACK);     /* the child has exec'd or died */
 	if (pid < 0) {
 		res->err = saved;
 		res->step = "clone";
