@@ -26,6 +26,13 @@
 
 static int drain_fd = -1;       /* eventfd: readable once draining */
 static atomic_bool draining;
+static atomic_uint busy;        /* connections not waiting between requests */
+
+unsigned
+connection_busy(void)
+{
+	return atomic_load(&busy);
+}
 
 int
 connection_init(void)
@@ -80,7 +87,7 @@ void
 connection_serve(int fd)
 {
 	FCGX_Request req;
-	bool served = false;
+	bool served = false, counted = true;
 
 	FCGX_InitRequest(&req, -1, 0);
 	req.ipcFd = fd;
@@ -88,9 +95,21 @@ connection_serve(int fd)
 	 * close it (it closes when keepConnection is 0) nor accept on the
 	 * listening socket (listen_sock -1 makes that fail, ending us). */
 	req.keepConnection = 1;
+	/* Busy from the start (nginx connected to send a request) until it
+	 * waits between requests: a drain waits for busy connections, so a
+	 * request whose first bytes libfcgi has read is never dropped. */
+	atomic_fetch_add(&busy, 1);
 	for (;;) {
+		if (served) {
+			atomic_fetch_sub(&busy, 1);
+			counted = false;
+		}
 		if (!wait_for_request(req.ipcFd, served))
 			break;
+		if (!counted) {
+			atomic_fetch_add(&busy, 1);
+			counted = true;
+		}
 		if (FCGX_Accept_r(&req) != 0)
 			break;
 		request_handle(&req);
@@ -108,4 +127,6 @@ connection_serve(int fd)
 		req.ipcFd = -1;
 	}
 	FCGX_Free(&req, 1);
+	if (counted)
+		atomic_fetch_sub(&busy, 1);
 }

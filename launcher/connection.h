@@ -16,4 +16,8 @@ void connection_serve(int fd);
  * reached the daemon — even one whose first bytes only — is served. */
 void connection_drain(void);
 
+/* Connections busy with a request now (from its first byte to its
+ * answer), and ones not yet past their first request. */
+unsigned connection_busy(void);
+
 #endif

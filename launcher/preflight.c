@@ -85,6 +85,33 @@ check_privileged(const struct fn_spec *fn, preflight_report report,
 	}
 }
 
+/* The unix socket's folder: a start by hand fails without it (with
+ * systemd, RuntimeDirectory= makes /run/fnlauncher, or the socket unit
+ * holds the socket). */
+static void
+check_socket_folder(const struct manifest *m, preflight_report report,
+    void *arg)
+{
+	char dir[PATH_MAX], msg[2 * PATH_MAX + 256];
+	const char *path, *slash;
+	struct stat st;
+
+	if (m->listen == NULL || strncmp(m->listen, "unix:", 5) != 0)
+		return;
+	path = m->listen + 5;
+	slash = strrchr(path, '/');
+	if (slash == NULL || slash == path ||
+	    (size_t)(slash - path) >= sizeof(dir))
+		return;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return;
+	snprintf(msg, sizeof(msg), "listen: the folder %s does not exist: a start by hand fails (mkdir -p %s first; under systemd the unit's RuntimeDirectory= makes it)",
+	    dir, dir);
+	report(PREFLIGHT_WARNING, msg, arg);
+}
+
 /* Files the manifest names that are not there (any daemon). */
 static void
 check_files(const struct manifest *m, preflight_report report, void *arg)
@@ -92,6 +119,7 @@ check_files(const struct manifest *m, preflight_report report, void *arg)
 	char msg[PATH_MAX + 256];
 	struct stat st;
 
+	check_socket_folder(m, report, arg);
 	if (m->functions_dir != NULL &&
 	    (stat(m->functions_dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
 		snprintf(msg, sizeof(msg), "functions_dir %s is not a folder: drop-ins will not be found",

@@ -291,8 +291,17 @@ reopen_log(void)
 	mref_put(mr);
 }
 
-/* Let in-flight invocations finish for up to shutdown_timeout, then
- * wake them (they kill their processes and answer 503), then wait. */
+/* Nothing in flight: no invocation, and no connection reading a
+ * request (libfcgi may hold the start of one). */
+static bool
+idle(void)
+{
+	return inflight_total() == 0 && connection_busy() == 0;
+}
+
+/* Let in-flight requests finish for up to shutdown_timeout, then wake
+ * the invocations (they kill their processes and answer 503), then
+ * wait. */
 static void *
 drain_thread(void *arg)
 {
@@ -302,7 +311,7 @@ drain_thread(void *arg)
 
 	mref_put(mr);
 	fnlog(FNLOG_INFO, "draining: %u in flight", inflight_total());
-	while (inflight_total() > 0 && mono_ms() < end)
+	while (!idle() && mono_ms() < end)
 		poll(NULL, 0, 20);
 	(void)!write(srv.wake_fd, &one, sizeof(one));
 	end = mono_ms() + 5000;

@@ -78,7 +78,7 @@ int harness_curl(const struct harness *h, struct hresp *r, const char *path,
 	static unsigned seq;
 	const char *bin = getenv("CURL") ? getenv("CURL") : CURL_DEFAULT;
 	const char *argv[CURL_MAX_ARGS], *envp[] = { PATH_ENV, NULL };
-	char hfile[512], bfile[512], url[1024], rel[64], *code;
+	char hfile[512], bfile[512], url[16384], rel[64], *code;
 	int pfd[2], status;
 	size_t n, i;
 	pid_t pid;
