@@ -22,6 +22,9 @@ PACKAGES="$PACKAGES check nginx-light curl python3"
 # Tests: promtool (t/ops metrics), spawn-fcgi and systemd-socket-activate
 # (t/ops socket activation), iproute2 (t/cluster network namespaces).
 PACKAGES="$PACKAGES prometheus spawn-fcgi systemd iproute2"
+# t/systemd: a Debian 12 tree made with debootstrap (cached in
+# /var/cache/fnlauncher-test), booted with systemd-nspawn.
+PACKAGES="$PACKAGES debootstrap systemd-container"
 # make fuzz: clang with libFuzzer (the ASan build uses gcc's runtimes).
 PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 # t/runtimes: the language runtimes it runs as functions (python3 is

@@ -26,12 +26,13 @@ static const char *const level_prio[] = { "<3>", "<4>", "<6>", "<7>" };
 static pthread_once_t journal_once = PTHREAD_ONCE_INIT;
 static bool to_journal;
 
-/* systemd sets JOURNAL_STREAM=DEVICE:INODE when stderr is a stream to
- * the journal: then a "<N>" in front of a line gives its priority (else
- * every line would be logged at info). Checked against stderr itself,
- * so a child whose stderr was redirected does not add prefixes. */
-static void
-journal_detect(void)
+/* systemd sets JOURNAL_STREAM=DEVICE:INODE when stdout or stderr is a
+ * stream to the journal: then a "<N>" in front of a line gives its
+ * priority (else every line would be logged at info). Checked against
+ * the fd itself, so a child whose output was redirected does not add
+ * prefixes. */
+static bool
+is_journal(int fd)
 {
 	const char *js = getenv("JOURNAL_STREAM");
 	unsigned long long dev, ino;
@@ -39,10 +40,22 @@ journal_detect(void)
 	char end;
 
 	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2 ||
-	    fstat(STDERR_FILENO, &st) < 0)
-		return;
-	to_journal = (unsigned long long)st.st_dev == dev &&
+	    fstat(fd, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
 	    (unsigned long long)st.st_ino == ino;
+}
+
+static void
+journal_detect(void)
+{
+	to_journal = is_journal(STDERR_FILENO);
+}
+
+const char *
+fnlog_prio_for(int fd, enum fnlog_level level)
+{
+	return is_journal(fd) ? level_prio[level] : "";
 }
 
 /* The priority prefix for a line of LEVEL: "" unless stderr goes to the

@@ -13,6 +13,10 @@ enum fnlog_level { FNLOG_ERROR, FNLOG_WARN, FNLOG_INFO, FNLOG_DEBUG };
 void fnlog(enum fnlog_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The journal's priority prefix ("<3>" ...) for a line of LEVEL written
+ * to fd, or "" when fd is not the journal stream of JOURNAL_STREAM. */
+const char *fnlog_prio_for(int fd, enum fnlog_level level);
+
 /* Where invocation records go: "stderr", "off" or a file path (opened
  * for append). Returns 0 or -1 (logged). Safe to call again (reload,
  * SIGUSR1 reopen). */

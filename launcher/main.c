@@ -2,11 +2,13 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fnlog.h"
 #include "invokecmd.h"
 #include "manifest.h"
 #include "preflight.h"
@@ -64,11 +66,15 @@ parse_flags(int argc, char **argv, struct opts *o)
 static void
 print_problem(enum preflight_level level, const char *msg, void *arg)
 {
-	printf("%s: %s%s\n", (const char *)arg,
-	    level == PREFLIGHT_WARNING ? "warning: " : "", msg);
+	bool warn = level == PREFLIGHT_WARNING;
+
+	printf("%s%s: %s%s\n", fnlog_prio_for(STDOUT_FILENO, warn ?
+	    FNLOG_WARN : FNLOG_ERROR), (const char *)arg, warn ?
+	    "warning: " : "", msg);
 }
 
-/* -t: every problem on its own line, FILE:LINE:COL: message. */
+/* -t: every problem on its own line, FILE:LINE:COL: message (under
+ * systemd's ExecReload, in the journal at priority err or warning). */
 static int
 check_manifest(const char *file)
 {
@@ -85,7 +91,8 @@ check_manifest(const char *file)
 		return 0;
 	}
 	for (size_t i = 0; i < errs.n; i++)
-		printf("%s\n", manifest_error_format(file, &errs.v[i], line,
+		printf("%s%s\n", fnlog_prio_for(STDOUT_FILENO, FNLOG_ERROR),
+		    manifest_error_format(file, &errs.v[i], line,
 		    sizeof(line)));
 	manifest_errors_clear(&errs);
 	return 1;
