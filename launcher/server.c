@@ -11,6 +11,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -43,6 +44,7 @@
 
 #define THREAD_STACK (256 * 1024)
 #define SEND_TIMEOUT_S 30        /* a blocked write to nginx, at most */
+#define THREADS_MIN 128          /* connection threads, at least */
 
 static struct {
 	const char *file;
@@ -179,9 +181,21 @@ server_init_libfcgi(void)
 int
 server_start_threads(void)
 {
+	struct mref *mr = mref_get();
+	/* Room for every request the workers allow, and as many more
+	 * connections that only get a 503 or wait for their next request. */
+	size_t max = 2 * (size_t)mr->m->workers;
+
+	mref_put(mr);
+	if (max < THREADS_MIN)
+		max = THREADS_MIN;
+	/* Threads each get a malloc arena of their own (up to 8 per core)
+	 * and keep what they freed: after a burst the daemon stayed at
+	 * 27 MB. Two arenas are plenty for what a request allocates. */
+	mallopt(M_ARENA_MAX, 2);
 	if (connection_init() < 0)
 		return -1;
-	if (threadpool_init(connection_serve, THREAD_STACK) < 0) {
+	if (threadpool_init(connection_serve, THREAD_STACK, max) < 0) {
 		fnlog(FNLOG_ERROR, "connection threads: %s", strerror(errno));
 		return -1;
 	}
@@ -335,6 +349,22 @@ notify_reloading(void)
 	notify(msg);
 }
 
+/* Once a second: orphans whose invocation has ended are swept; and
+ * when a busy spell is over, the memory its threads freed goes back to
+ * the system (glibc keeps it in its arenas otherwise: the daemon stayed
+ * at 27 MB after a burst of 128 connections, from 2 MB at start). */
+static void
+housekeeping(void)
+{
+	static size_t last_threads;
+	size_t threads = threadpool_threads();
+
+	reaper_sweep(NULL);
+	if (idle() && threads < last_threads)
+		malloc_trim(0);
+	last_threads = threads;
+}
+
 /* Accept and take signals until SIGTERM or SIGINT. */
 static void
 loop(int sfd)
@@ -353,8 +383,7 @@ loop(int sfd)
 			return;
 		}
 		if (mono_ms() >= next_sweep) {
-			/* Housekeeping: orphans whose invocation has ended. */
-			reaper_sweep(NULL);
+			housekeeping();
 			next_sweep = mono_ms() + 1000;
 		}
 		if (n <= 0)

@@ -9,25 +9,26 @@
 
 #include "threadpool.h"
 
-#define QMAX 1024               /* connections handed over, not yet taken */
-
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;    /* a connection was queued */
 	pthread_attr_t attr;
 	void (*serve)(int fd);
-	int q[QMAX];
+	int q[THREADPOOL_QUEUE];
 	size_t head, n;
 	size_t idle;            /* threads waiting in next_fd */
+	size_t threads;         /* threads alive */
+	size_t max;
 } P = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 int
-threadpool_init(void (*serve)(int fd), size_t stack)
+threadpool_init(void (*serve)(int fd), size_t stack, size_t max)
 {
 	pthread_condattr_t ca;
 	int rc;
 
 	P.serve = serve;
+	P.max = max > 0 ? max : 1;
 	if ((rc = pthread_condattr_init(&ca)) != 0 ||
 	    (rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC)) != 0 ||
 	    (rc = pthread_cond_init(&P.cond, &ca)) != 0 ||
@@ -42,10 +43,19 @@ threadpool_init(void (*serve)(int fd), size_t stack)
 	return 0;
 }
 
+size_t
+threadpool_threads(void)
+{
+	pthread_mutex_lock(&P.lock);
+	size_t n = P.threads;
+	pthread_mutex_unlock(&P.lock);
+	return n;
+}
+
 /* The next connection for this thread, or -1 after THREADPOOL_IDLE_S
- * without one (the thread then ends). While it waits the thread is
- * named THREADPOOL_IDLE_NAME (ps -L, /proc/PID/task/TID/comm); NAME is
- * its name while it serves. */
+ * without one (the thread then ends and is counted out here). While it
+ * waits the thread is named THREADPOOL_IDLE_NAME (ps -L,
+ * /proc/PID/task/TID/comm); NAME is its name while it serves. */
 static int
 next_fd(const char *name)
 {
@@ -64,9 +74,10 @@ next_fd(const char *name)
 	P.idle--;
 	if (P.n > 0) {
 		fd = P.q[P.head];
-		P.head = (P.head + 1) % QMAX;
+		P.head = (P.head + 1) % THREADPOOL_QUEUE;
 		P.n--;
-	}
+	} else
+		P.threads--;
 	pthread_mutex_unlock(&P.lock);
 	if (fd >= 0)
 		pthread_setname_np(pthread_self(), name);
@@ -93,16 +104,26 @@ threadpool_submit(int fd)
 	int rc;
 
 	pthread_mutex_lock(&P.lock);
-	/* Every queued connection has a waiting thread to take it. */
-	if (P.idle > P.n && P.n < QMAX) {
-		P.q[(P.head + P.n) % QMAX] = fd;
+	/* Queued when a waiting thread will take it, or when no more
+	 * threads may start (the next one done takes it). */
+	if ((P.idle > P.n || P.threads >= P.max) && P.n < THREADPOOL_QUEUE) {
+		P.q[(P.head + P.n) % THREADPOOL_QUEUE] = fd;
 		P.n++;
 		pthread_cond_signal(&P.cond);
 		pthread_mutex_unlock(&P.lock);
 		return 0;
 	}
+	if (P.threads >= P.max) {
+		pthread_mutex_unlock(&P.lock);
+		errno = EAGAIN;
+		return -1;
+	}
+	P.threads++;
 	pthread_mutex_unlock(&P.lock);
 	if ((rc = pthread_create(&t, &P.attr, worker, (void *)(intptr_t)fd)) != 0) {
+		pthread_mutex_lock(&P.lock);
+		P.threads--;
+		pthread_mutex_unlock(&P.lock);
 		errno = rc;
 		return -1;
 	}
