@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dynid.h"
 #include "identity.h"
 
 static int identity_lookup(const char *user, const char *group,
@@ -115,5 +116,34 @@ identity_lookup(const char *user, const char *group, struct identity *id,
 		return -1;
 	}
 	id->ngroups = (size_t)n;
+	return 0;
+}
+
+int
+identity_of(const struct manifest *m, const struct fn_spec *fn,
+    struct identity *id, char *err, size_t errlen)
+{
+	uid_t uid;
+
+	if (strcmp(fn->user, FN_USER_DYNAMIC) != 0)
+		return identity_resolve(fn->user, fn->group, id, err, errlen);
+	if (dynid_get(fn->name, m->dynamic_first, m->dynamic_last, &uid) < 0) {
+		snprintf(err, errlen, "no dynamic id left in %u-%u (dynamic_ids)",
+		    m->dynamic_first, m->dynamic_last);
+		return -1;
+	}
+	id->uid = uid;
+	id->gid = (gid_t)uid;
+	id->ngroups = 0;
+	if (fn->group != NULL) {
+		struct group gr, *grp = NULL;
+		char buf[16384];
+		if (getgrnam_r(fn->group, &gr, buf, sizeof(buf), &grp) != 0 ||
+		    grp == NULL) {
+			snprintf(err, errlen, "no such group: %s", fn->group);
+			return -1;
+		}
+		id->gid = gr.gr_gid;
+	}
 	return 0;
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "manifest.h"
+
 #define IDENTITY_MAX_GROUPS 256
 
 struct identity {
@@ -18,6 +20,13 @@ struct identity {
 
 /* Look up USER and GROUP. Returns 0, or -1 with a message in ERR. */
 int identity_resolve(const char *user, const char *group,
+    struct identity *id, char *err, size_t errlen);
+
+/* Who FN of M runs as when the daemon is root: its user and group, or
+ * for user "dynamic" an id of its own (dynid.h) as uid and gid, without
+ * supplementary groups (FN's group, if it names one, as gid). Returns
+ * 0, or -1 with a message in ERR. */
+int identity_of(const struct manifest *m, const struct fn_spec *fn,
     struct identity *id, char *err, size_t errlen);
 
 #endif

@@ -59,6 +59,7 @@ invocation_new(FCGX_Request *req, int wake_fd)
 	inv->m = inv->mref->m;
 	inv->wake_fd = wake_fd;
 	inv->exit_code = -1;
+	inv->memory_peak_kb = -1;
 	inv->keep_conn_ok = true;
 	inv->method = FCGX_GetParam("REQUEST_METHOD", req->envp);
 	if (inv->method == NULL)
@@ -88,6 +89,9 @@ clear_run(struct invocation *inv)
 	inv->exit_code = -1;
 	inv->signal = 0;
 	memset(&inv->ru, 0, sizeof(inv->ru));
+	inv->cg_valid = inv->cg_memory = false;
+	inv->cg_user_us = inv->cg_sys_us = inv->cg_memory_peak = 0;
+	inv->cg_oom_kills = 0;
 }
 
 void
@@ -108,12 +112,23 @@ invocation_add_usage(struct invocation *inv)
 {
 	const struct rusage *ru = &inv->ru;
 
-	inv->cpu_user_us += (uint64_t)ru->ru_utime.tv_sec * 1000000u +
-	    (uint64_t)ru->ru_utime.tv_usec;
-	inv->cpu_sys_us += (uint64_t)ru->ru_stime.tv_sec * 1000000u +
-	    (uint64_t)ru->ru_stime.tv_usec;
+	/* A cgroup counts every process of the run, reaped or not (wait4
+	 * only the ones reaped by their parents, up to the function). */
+	if (inv->cg_valid) {
+		inv->cpu_user_us += inv->cg_user_us;
+		inv->cpu_sys_us += inv->cg_sys_us;
+	} else {
+		inv->cpu_user_us += (uint64_t)ru->ru_utime.tv_sec * 1000000u +
+		    (uint64_t)ru->ru_utime.tv_usec;
+		inv->cpu_sys_us += (uint64_t)ru->ru_stime.tv_sec * 1000000u +
+		    (uint64_t)ru->ru_stime.tv_usec;
+	}
 	if (ru->ru_maxrss > inv->max_rss_kb)
 		inv->max_rss_kb = ru->ru_maxrss;
+	if (inv->cg_valid && inv->cg_memory &&
+	    (long)(inv->cg_memory_peak / 1024) > inv->memory_peak_kb)
+		inv->memory_peak_kb = (long)(inv->cg_memory_peak / 1024);
+	inv->oom_kills += inv->cg_oom_kills;
 }
 
 /* Params a redirect replaces or drops: the request line, the body, and

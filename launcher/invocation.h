@@ -50,9 +50,16 @@ struct invocation {
 	int exit_code;            /* -1: none */
 	int signal;               /* 0: none */
 	struct rusage ru;         /* of the run under way */
+	bool cg_valid;            /* its cgroup leaf's usage, when it had one: */
+	uint64_t cg_user_us, cg_sys_us;   /* cpu.stat, every descendant */
+	bool cg_memory;           /* the memory controller was on: */
+	uint64_t cg_memory_peak;  /*   memory.peak, bytes */
+	uint64_t cg_oom_kills;    /*   memory.events oom_kill */
 	uint64_t cpu_user_us;     /* of every run so far */
 	uint64_t cpu_sys_us;
 	long max_rss_kb;
+	long memory_peak_kb;      /* -1: no memory controller */
+	uint64_t oom_kills;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	bool keep_conn_ok;        /* false: the connection must be closed */

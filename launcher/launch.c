@@ -70,7 +70,7 @@ pick_identity(struct invocation *inv, struct launch *l, struct spawn_req *rq,
 
 	if (geteuid() != 0)
 		return 0;
-	if (identity_resolve(fn->user, fn->group, id, err, sizeof(err)) < 0) {
+	if (identity_of(inv->m, fn, id, err, sizeof(err)) < 0) {
 		fnlog(FNLOG_ERROR, "function=%s request_id=%s: refused: %s",
 		    fn->name, inv->request_id, err);
 		return refuse(inv, l, 403, "refused", "refused", err);
@@ -93,7 +93,7 @@ pick_identity(struct invocation *inv, struct launch *l, struct spawn_req *rq,
 }
 
 int
-launch_start(struct invocation *inv, struct launch *l)
+launch_start(struct invocation *inv, int cgroup_fd, struct launch *l)
 {
 	const struct fn_spec *fn = inv->fn;
 	struct spawn_req rq;
@@ -121,7 +121,11 @@ launch_start(struct invocation *inv, struct launch *l)
 	rq.envp = inv->envp;
 	rq.cwd = fn->cwd;
 	rq.umask = fn->umask;
-	rq.isolate = fn->isolate;
+	/* The default isolation (tmp, ipc) is a root daemon's; one that is
+	 * not root refuses manifests that ask for any (preflight). */
+	rq.isolate = geteuid() == 0 || fn->isolate_set ? fn->isolate : 0;
+	rq.tmp_size = fn->limits[FN_LIMIT_TMP];
+	rq.cgroup_fd = cgroup_fd;
 	spawn_limits(&rq, fn->limits);
 	rq.fd_in = pin[0];
 	rq.fd_out = pout[1];

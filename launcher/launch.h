@@ -19,8 +19,8 @@ struct launch {
 	char msg[512];
 };
 
-/* Start INV->fn's process. 0, or -1 (logged, INV->outcome set) with
- * L's answer filled in. */
-int launch_start(struct invocation *inv, struct launch *l);
+/* Start INV->fn's process, in the cgroup leaf CGROUP_FD (-1: none).
+ * 0, or -1 (logged, INV->outcome set) with L's answer filled in. */
+int launch_start(struct invocation *inv, int cgroup_fd, struct launch *l);
 
 #endif

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup.h"
+#include "dynid.h"
 #include "fnlog.h"
 #include "invokecmd.h"
 #include "manifest.h"
@@ -66,11 +68,17 @@ parse_flags(int argc, char **argv, struct opts *o)
 static void
 print_problem(enum preflight_level level, const char *msg, void *arg)
 {
-	bool warn = level == PREFLIGHT_WARNING;
+	static const char *const word[] = {
+		[PREFLIGHT_INFO] = "info: ", [PREFLIGHT_WARNING] = "warning: ",
+		[PREFLIGHT_ERROR] = "",
+	};
+	static const enum fnlog_level prio[] = {
+		[PREFLIGHT_INFO] = FNLOG_INFO, [PREFLIGHT_WARNING] = FNLOG_WARN,
+		[PREFLIGHT_ERROR] = FNLOG_ERROR,
+	};
 
-	printf("%s%s: %s%s\n", fnlog_prio_for(STDOUT_FILENO, warn ?
-	    FNLOG_WARN : FNLOG_ERROR), (const char *)arg, warn ?
-	    "warning: " : "", msg);
+	printf("%s%s: %s%s\n", fnlog_prio_for(STDOUT_FILENO, prio[level]),
+	    (const char *)arg, word[level], msg);
 }
 
 /* -t: every problem on its own line, FILE:LINE:COL: message (under
@@ -84,6 +92,9 @@ check_manifest(const char *file)
 
 	if (manifest_load(file, &m, &errs) == 0) {
 		size_t bad = preflight(m, print_problem, (void *)file);
+		dynid_load(m);
+		preflight_identities(m, print_problem, (void *)file);
+		cgroup_describe(m, print_problem, (void *)file);
 		manifest_free(m);
 		if (bad > 0)
 			return 1;

@@ -279,6 +279,8 @@ builtin_spec(struct fn_spec *s)
 		[FN_LIMIT_STACK] = 8ull << 20,
 		[FN_LIMIT_CORE] = 0,
 		[FN_LIMIT_ADDRESS_SPACE] = FN_UNLIMITED,
+		[FN_LIMIT_TMP] = 64ull << 20,
+		[FN_LIMIT_CPU_QUOTA] = FN_UNLIMITED,
 	};
 
 	memset(s, 0, sizeof(*s));
@@ -289,11 +291,11 @@ builtin_spec(struct fn_spec *s)
 	s->mode = FN_MODE_CGI;
 	memcpy(s->limits, limits, sizeof(limits));
 	s->umask = 0022;
+	s->isolate = FN_ISOLATE_DEFAULT;
 	s->nmethods = sizeof(methods) / sizeof(methods[0]);
 	if (dup_strv(&s->methods, (char *const *)methods, s->nmethods) < 0 ||
 	    dup_str(&s->content_type, "application/octet-stream") < 0 ||
-	    dup_str(&s->user, "nobody") < 0 ||
-	    dup_str(&s->group, "nogroup") < 0)
+	    dup_str(&s->user, FN_USER_DYNAMIC) < 0)
 		return -1;
 	return 0;
 }
@@ -312,12 +314,15 @@ manifest_new(const char *file, const char *dir)
 	m->admin = true;
 	m->shutdown_timeout_ms = 10 * 1000;
 	m->stderr_max = 64 * 1024;
+	m->dynamic_first = FN_DYNAMIC_FIRST;
+	m->dynamic_last = FN_DYNAMIC_LAST;
 	m->nallow_from = 2;
 	if (builtin_spec(&m->defaults) < 0 ||
 	    dup_str(&m->file, file ? file : "") < 0 ||
 	    dup_str(&m->dir, dir ? dir : ".") < 0 ||
 	    dup_str(&m->prefix, "/") < 0 ||
 	    dup_str(&m->log_invocations, "stderr") < 0 ||
+	    dup_str(&m->cgroup, "auto") < 0 ||
 	    (m->allow_from = calloc(2, sizeof(*m->allow_from))) == NULL) {
 		manifest_free(m);
 		return NULL;
@@ -344,6 +349,7 @@ manifest_free(struct manifest *m)
 	free(m->functions_dir);
 	free(m->prefix);
 	free(m->log_invocations);
+	free(m->cgroup);
 	fn_spec_clear(&m->defaults);
 	for (i = 0; i < m->nfunctions; i++)
 		fn_spec_clear(&m->functions[i]);
@@ -456,7 +462,10 @@ spec_apply(struct fn_spec *d, const struct mpart *p)
 	if (HAS(p, ALLOW_ROOT)) d->allow_root = s->allow_root;
 	if (HAS(p, TRUST_ACCEL_HEADERS))
 		d->trust_accel_headers = s->trust_accel_headers;
-	if (HAS(p, ISOLATE)) d->isolate = s->isolate;
+	if (HAS(p, ISOLATE)) {
+		d->isolate = s->isolate;
+		d->isolate_set = true;
+	}
 	for (i = 0; i < FN_LIMIT_COUNT; i++)
 		if (p->limits_set & (1u << i))
 			d->limits[i] = s->limits[i];

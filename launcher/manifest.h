@@ -27,10 +27,25 @@ enum fn_limit {
 	FN_LIMIT_STACK,   /* bytes, RLIMIT_STACK */
 	FN_LIMIT_CORE,    /* bytes, RLIMIT_CORE */
 	FN_LIMIT_ADDRESS_SPACE, /* bytes, RLIMIT_AS; unlimited by default */
+	FN_RLIMIT_COUNT,  /* the ones above are rlimits; these are not: */
+	FN_LIMIT_TMP = FN_RLIMIT_COUNT, /* bytes of the private /tmp tmpfs */
+	FN_LIMIT_CPU_QUOTA, /* percent of one CPU, cgroup cpu.max */
 	FN_LIMIT_COUNT
 };
 
-enum fn_isolate { FN_ISOLATE_PID = 1u << 0, FN_ISOLATE_NET = 1u << 1 };
+/* Namespaces per invocation (isolate:). tmp and ipc are the default
+ * when the daemon is root. */
+enum fn_isolate {
+	FN_ISOLATE_PID = 1u << 0,  /* PID (and mount) namespace */
+	FN_ISOLATE_NET = 1u << 1,  /* network namespace, lo only */
+	FN_ISOLATE_TMP = 1u << 2,  /* a tmpfs on /tmp, /var/tmp, /dev/shm */
+	FN_ISOLATE_IPC = 1u << 3,  /* IPC namespace: own SysV IPC, mqueues */
+};
+#define FN_ISOLATE_DEFAULT (FN_ISOLATE_TMP | FN_ISOLATE_IPC)
+
+#define FN_USER_DYNAMIC "dynamic"      /* a uid of the function's own */
+#define FN_DYNAMIC_FIRST 61184         /* as systemd's DynamicUser= */
+#define FN_DYNAMIC_LAST 65519
 
 struct fn_kv {
 	char *name;
@@ -59,13 +74,14 @@ struct fn_spec {
 	size_t npass_env;
 	char **pass_params;
 	size_t npass_params;
-	char *user;
-	char *group;
+	char *user;               /* a user name, or "dynamic" */
+	char *group;              /* NULL: the user's own (dynamic: its gid) */
 	mode_t umask;
 	char *cwd;                /* NULL: the executable's folder */
 	bool allow_root;
 	bool trust_accel_headers;
 	unsigned isolate;         /* enum fn_isolate bits */
+	bool isolate_set;         /* isolate given (else the default) */
 	bool dropin;              /* true: served from functions_dir */
 };
 
@@ -92,6 +108,9 @@ struct manifest {
 	uint64_t shutdown_timeout_ms; /* default 10 s */
 	char *log_invocations;    /* "stderr" (default), "off", or a path */
 	uint64_t stderr_max;      /* default 64 KiB */
+	char *cgroup;             /* "auto" (default), "off", or a path */
+	uint32_t dynamic_first;   /* dynamic_ids: uids/gids for "dynamic" */
+	uint32_t dynamic_last;
 	struct fn_spec defaults;  /* built-ins merged with "defaults" */
 	struct fn_spec *functions; /* sorted by name */
 	size_t nfunctions;

@@ -41,6 +41,8 @@ enum kind {
 	K_LIM_SECONDS, /* uint64_t: a duration stored in seconds, rounded up */
 	K_LIM_SIZE,    /* uint64_t: a size */
 	K_LIM_COUNT,   /* uint64_t: a count */
+	K_LIM_QUOTA,   /* uint64_t: percent of one CPU ("50%", "2", "1.5") */
+	K_IDRANGE,     /* two uint32_t: "FIRST-LAST" */
 	K_LIMITS, K_ENV, K_CIDRS, K_LOG, K_DEFAULTS, K_FUNCTIONS,
 };
 
@@ -102,6 +104,16 @@ check_ctype(const char *s)
 	    p[-1] == ' ')
 		return "must be a media type like text/plain";
 	return NULL;
+}
+
+static const char *
+check_cgroup(const char *s)
+{
+	if (strcmp(s, "auto") == 0 || strcmp(s, "off") == 0 ||
+	    (s[0] == '/' && strstr(s, "/../") == NULL &&
+	    strcmp(s + strlen(s) - (strlen(s) >= 3 ? 3 : 0), "/..") != 0))
+		return NULL;
+	return "must be auto, off or an absolute path";
 }
 
 static const char *
@@ -198,6 +210,10 @@ static const struct field limit_fields[] = {
 	NUM("core", K_LIM_SIZE, LF(FN_LIMIT_CORE), 0, UINT64_MAX, NULL),
 	NUM("address_space", K_LIM_SIZE, LF(FN_LIMIT_ADDRESS_SPACE), 1,
 	    UINT64_MAX, "more than 0"),
+	NUM("tmp", K_LIM_SIZE, LF(FN_LIMIT_TMP), 4096, UINT64_MAX,
+	    "at least 4K"),
+	NUM("cpu_quota", K_LIM_QUOTA, LF(FN_LIMIT_CPU_QUOTA), 1, 100000,
+	    "between 1% and 1000 CPUs"),
 };
 
 /* Top-level keys; base is struct manifest. */
@@ -214,6 +230,8 @@ static const struct field top_fields[] = {
 	NUM("shutdown_timeout", K_DURATION, MF(shutdown_timeout_ms), 0,
 	    24 * HOUR_MS, "at most 24h"),
 	OTHER("log", K_LOG, 0, 0),
+	STR("cgroup", MF(cgroup), check_cgroup),
+	OTHER("dynamic_ids", K_IDRANGE, 0, 0),
 	OTHER("defaults", K_DEFAULTS, 0, 0),
 	OTHER("functions", K_FUNCTIONS, 0, 0),
 };
@@ -335,7 +353,40 @@ static const char *const number_what[] = {
 	[K_LIM_SECONDS] = "a duration or unlimited",
 	[K_LIM_SIZE] = "a size or unlimited",
 	[K_LIM_COUNT] = "a number or unlimited",
+	[K_LIM_QUOTA] = "a share of CPUs like 50% or 2, or unlimited",
 };
+
+/* cpu_quota: "N%" of one CPU, or "N" / "N.D" / "N.DD" CPUs, as percent
+ * of one CPU; -1 when S is none of these. */
+static int
+parse_quota(const char *s, uint64_t *pct)
+{
+	uint64_t n = 0;
+	unsigned frac = 0, digits = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((n = n * 10 + (uint64_t)(*p - '0')) > 1000000)
+			return -1;
+	if (*p == '%') {
+		*pct = n;
+		return p[1] == '\0' ? 0 : -1;
+	}
+	if (*p == '.') {
+		for (p++; *p >= '0' && *p <= '9' && digits < 2; p++, digits++)
+			frac = frac * 10 + (unsigned)(*p - '0');
+		if (digits == 0)
+			return -1;
+		if (digits == 1)
+			frac *= 10;
+	}
+	if (*p != '\0')
+		return -1;
+	*pct = n * 100 + frac;
+	return 0;
+}
 
 /* Durations, sizes and counts: parse, check F's range, store. */
 static void
@@ -343,7 +394,7 @@ parse_number(struct mschema *w, const struct field *f, const struct ynode *v,
     void *base)
 {
 	bool limit = f->kind == K_LIM_SECONDS || f->kind == K_LIM_SIZE ||
-	    f->kind == K_LIM_COUNT;
+	    f->kind == K_LIM_COUNT || f->kind == K_LIM_QUOTA;
 	const char *s, *err = NULL;
 	uint64_t n = 0;
 
@@ -353,7 +404,13 @@ parse_number(struct mschema *w, const struct field *f, const struct ynode *v,
 		*(uint64_t *)AT(base, f->off) = FN_UNLIMITED;
 		return;
 	}
-	if (f->kind == K_DURATION || f->kind == K_LIM_SECONDS) {
+	if (f->kind == K_LIM_QUOTA) {
+		if (parse_quota(s, &n) < 0) {
+			werr(w, v, "\"%s\" must be %s", f->key,
+			    number_what[f->kind]);
+			return;
+		}
+	} else if (f->kind == K_DURATION || f->kind == K_LIM_SECONDS) {
 		if (units_duration_ms(s, &n, &err) == 0 &&
 		    f->kind == K_LIM_SECONDS)
 			n = n / 1000 + (n % 1000 != 0); /* RLIMIT_CPU: s */
@@ -526,11 +583,44 @@ parse_isolate(struct mschema *w, const struct field *f, const struct ynode *v,
 			bits |= FN_ISOLATE_PID;
 		else if (strcmp(s, "net") == 0)
 			bits |= FN_ISOLATE_NET;
+		else if (strcmp(s, "tmp") == 0)
+			bits |= FN_ISOLATE_TMP;
+		else if (strcmp(s, "ipc") == 0)
+			bits |= FN_ISOLATE_IPC;
 		else
 			werr(w, v->kids[i], "unknown isolate entry \"%s\" "
-			    "(use pid or net)", q(qb, sizeof(qb), s));
+			    "(use tmp, ipc, pid or net)", q(qb, sizeof(qb), s));
 	}
 	*(unsigned *)AT(base, f->off) = bits;
+}
+
+/* dynamic_ids: "FIRST-LAST", 1 <= FIRST <= LAST < 2^31 - 1, at least 16
+ * ids (every function takes one). */
+static void
+parse_idrange(struct mschema *w, const struct field *f, const struct ynode *v)
+{
+	const char *s, *dash, *err;
+	uint64_t a, b;
+	char first[24];
+
+	if ((s = scalar(w, v, f->key, "a range FIRST-LAST")) == NULL)
+		return;
+	dash = strchr(s, '-');
+	if (dash == NULL || (size_t)(dash - s) >= sizeof(first)) {
+		werr(w, v, "\"%s\" must be a range FIRST-LAST", f->key);
+		return;
+	}
+	memcpy(first, s, (size_t)(dash - s));
+	first[dash - s] = '\0';
+	if (units_uint(first, 1, 0x7ffffffe, &a, &err) < 0 ||
+	    units_uint(dash + 1, 1, 0x7ffffffe, &b, &err) < 0 || b < a ||
+	    b - a < 15) {
+		werr(w, v, "\"%s\" must be a range FIRST-LAST of at least 16 "
+		    "ids between 1 and 2147483646", f->key);
+		return;
+	}
+	w->m->dynamic_first = (uint32_t)a;
+	w->m->dynamic_last = (uint32_t)b;
 }
 
 static void
@@ -738,8 +828,11 @@ parse_field(struct mschema *w, const struct field *f, const struct ynode *v,
 
 	switch (f->kind) {
 	case K_DURATION: case K_SIZE: case K_UINT:
-	case K_LIM_SECONDS: case K_LIM_SIZE: case K_LIM_COUNT:
+	case K_LIM_SECONDS: case K_LIM_SIZE: case K_LIM_COUNT: case K_LIM_QUOTA:
 		parse_number(w, f, v, base);
+		break;
+	case K_IDRANGE:
+		parse_idrange(w, f, v);
 		break;
 	case K_MODE: case K_BOOL: case K_FNMODE:
 		parse_small(w, f, v, base);

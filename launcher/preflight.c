@@ -25,6 +25,7 @@ is_self_user(const char *user)
 	struct passwd *pw = getpwuid(geteuid());
 
 	return strcmp(user, DEFAULT_USER) == 0 ||
+	    strcmp(user, FN_USER_DYNAMIC) == 0 ||
 	    (pw != NULL && strcmp(pw->pw_name, user) == 0);
 }
 
@@ -33,7 +34,7 @@ is_self_group(const char *group)
 {
 	struct group *gr = getgrgid(getegid());
 
-	return strcmp(group, DEFAULT_GROUP) == 0 ||
+	return group == NULL || strcmp(group, DEFAULT_GROUP) == 0 ||
 	    (gr != NULL && strcmp(gr->gr_name, group) == 0);
 }
 
@@ -48,11 +49,12 @@ check_unprivileged(const struct fn_spec *fn, preflight_report report,
 
 	if (!is_self_user(fn->user) || !is_self_group(fn->group)) {
 		snprintf(msg, sizeof(msg), "function %s: user %s, group %s: a daemon that is not root cannot switch users",
-		    name, fn->user, fn->group);
+		    name, fn->user, fn->group ? fn->group : "(the user's)");
 		report(PREFLIGHT_ERROR, msg, arg);
 		errors++;
 	}
-	if (fn->isolate != 0) {
+	/* The default isolation is a root daemon's; asking for any is not. */
+	if (fn->isolate_set && fn->isolate != 0) {
 		snprintf(msg, sizeof(msg), "function %s: isolate needs a daemon started as root", name);
 		report(PREFLIGHT_ERROR, msg, arg);
 		errors++;
@@ -62,13 +64,13 @@ check_unprivileged(const struct fn_spec *fn, preflight_report report,
 
 /* As root: would this function be refused at run time? */
 static void
-check_privileged(const struct fn_spec *fn, preflight_report report,
-    void *arg)
+check_privileged(const struct manifest *m, const struct fn_spec *fn,
+    preflight_report report, void *arg)
 {
 	struct identity id;
 	char err[PATH_MAX + 128], msg[PATH_MAX + 256], real[PATH_MAX];
 
-	if (identity_resolve(fn->user, fn->group, &id, err, sizeof(err)) < 0) {
+	if (identity_of(m, fn, &id, err, sizeof(err)) < 0) {
 		snprintf(msg, sizeof(msg), "function %s: %s", fn->name, err);
 		report(PREFLIGHT_WARNING, msg, arg);
 		return;
@@ -112,6 +114,25 @@ check_socket_folder(const struct manifest *m, preflight_report report,
 	report(PREFLIGHT_WARNING, msg, arg);
 }
 
+/* env: values are secrets: a manifest that holds some must not be
+ * readable by others (make install makes it 0600). */
+static void
+check_secrets(const struct manifest *m, preflight_report report, void *arg)
+{
+	char msg[PATH_MAX + 256];
+	bool any = m->defaults.nenv > 0;
+	struct stat st;
+
+	for (size_t i = 0; i < m->nfunctions && !any; i++)
+		any = m->functions[i].nenv > 0;
+	if (!any || m->file[0] == '\0' || stat(m->file, &st) < 0 ||
+	    !(st.st_mode & S_IROTH))
+		return;
+	snprintf(msg, sizeof(msg), "%s holds env: values and is readable by others (mode %04o): any local user, and every function, can read them; chmod 600 it (or 640 with the daemon's group)",
+	    m->file, (unsigned)(st.st_mode & 07777));
+	report(PREFLIGHT_WARNING, msg, arg);
+}
+
 /* Files the manifest names that are not there (any daemon). */
 static void
 check_files(const struct manifest *m, preflight_report report, void *arg)
@@ -120,6 +141,7 @@ check_files(const struct manifest *m, preflight_report report, void *arg)
 	struct stat st;
 
 	check_socket_folder(m, report, arg);
+	check_secrets(m, report, arg);
 	if (m->functions_dir != NULL &&
 	    (stat(m->functions_dir, &st) < 0 || !S_ISDIR(st.st_mode))) {
 		snprintf(msg, sizeof(msg), "functions_dir %s is not a folder: drop-ins will not be found",
@@ -155,6 +177,46 @@ preflight(const struct manifest *m, preflight_report report, void *arg)
 		return errors;
 	}
 	for (size_t i = 0; i < m->nfunctions; i++)
-		check_privileged(&m->functions[i], report, arg);
+		check_privileged(m, &m->functions[i], report, arg);
 	return 0;
+}
+
+void
+preflight_identities(const struct manifest *m, preflight_report report,
+    void *arg)
+{
+	char err[PATH_MAX + 128], msg[PATH_MAX + 512];
+	struct identity id;
+
+	if (geteuid() != 0)
+		return;
+	for (size_t i = 0; i < m->nfunctions; i++) {
+		const struct fn_spec *fn = &m->functions[i];
+		bool dyn = strcmp(fn->user, FN_USER_DYNAMIC) == 0;
+		if (identity_of(m, fn, &id, err, sizeof(err)) < 0)
+			continue;       /* check_privileged said why */
+		snprintf(msg, sizeof(msg), "function %s: uid %u gid %u (%s%s)",
+		    fn->name, (unsigned)id.uid, (unsigned)id.gid,
+		    dyn ? "dynamic" : "user ", dyn ? "" : fn->user);
+		report(PREFLIGHT_INFO, msg, arg);
+	}
+	/* Functions that share a real user can read each other's memory
+	 * and environment, trace and signal each other. */
+	for (size_t i = 0; i < m->nfunctions; i++) {
+		const struct fn_spec *a = &m->functions[i];
+		size_t n = 0, first = SIZE_MAX;
+		if (strcmp(a->user, FN_USER_DYNAMIC) == 0)
+			continue;
+		for (size_t j = 0; j < m->nfunctions; j++)
+			if (strcmp(m->functions[j].user, a->user) == 0) {
+				if (first == SIZE_MAX)
+					first = j;
+				n++;
+			}
+		if (n < 2 || first != i)
+			continue;
+		snprintf(msg, sizeof(msg), "%zu functions run as user %s (%s and others): each can read the others' memory and environment, trace and signal them; give each its own user, or user: dynamic",
+		    n, a->user, a->name);
+		report(PREFLIGHT_WARNING, msg, arg);
+	}
 }

@@ -7,7 +7,7 @@
 
 #include "manifest.h"
 
-enum preflight_level { PREFLIGHT_WARNING, PREFLIGHT_ERROR };
+enum preflight_level { PREFLIGHT_INFO, PREFLIGHT_WARNING, PREFLIGHT_ERROR };
 
 typedef void (*preflight_report)(enum preflight_level level,
     const char *msg, void *arg);
@@ -17,6 +17,12 @@ typedef void (*preflight_report)(enum preflight_level level,
  * user must exist and its executable pass execcheck(). Each problem goes
  * to REPORT. Returns the number of errors. */
 size_t preflight(const struct manifest *m, preflight_report report,
+    void *arg);
+
+/* For -t, as root: who each manifest function runs as (uid and gid,
+ * dynamic or a user's), as PREFLIGHT_INFO lines; and a warning for
+ * functions that share a real user (they can reach each other). */
+void preflight_identities(const struct manifest *m, preflight_report report,
     void *arg);
 
 #endif

@@ -380,7 +380,13 @@ pump_spawn(struct pump *p)
 {
 	struct launch l;
 
-	if (launch_start(p->inv, &l) < 0) {
+	if (cgroup_leaf_new(&p->leaf, p->inv->request_id, p->inv->fn) < 0) {
+		p->inv->outcome = "error";
+		response_fail(p, 500, "spawn_failed",
+		    "the function's cgroup could not be made (see the log)");
+		return -1;
+	}
+	if (launch_start(p->inv, p->leaf.dirfd, &l) < 0) {
 		response_fail(p, l.status, l.code, l.msg);
 		return -1;
 	}
@@ -393,13 +399,49 @@ pump_spawn(struct pump *p)
 	return 0;
 }
 
-/* The rest of the process group, and whatever escaped it: kill, wait
- * until the group is empty (its dead members come to us as orphans and
- * are reaped by the sweep), then sweep once more. The leader is reaped,
- * but while any member lives the group id cannot be reused. */
+/* Orphans that came to the daemon (a subreaper), and children of this
+ * thread (CLONE_PARENT): reaped. ARG: the request id. */
+static void
+reap_orphans(void *arg)
+{
+	reaper_sweep(arg);
+	reaper_sweep_thread();
+}
+
+/* The rest of the invocation: with a cgroup leaf, everything in it, by
+ * one cgroup.kill, awaited until the leaf is empty; then its usage. */
+static void
+reap_leaf(struct pump *p)
+{
+	struct cgroup_usage u;
+	struct invocation *inv = p->inv;
+
+	if (cgroup_leaf_kill(&p->leaf, 10000, reap_orphans,
+	    inv->request_id) < 0)
+		fnlog(FNLOG_ERROR, "function=%s request_id=%s: its cgroup is not empty 10 s after cgroup.kill",
+		    inv->fn->name, inv->request_id);
+	reap_orphans(inv->request_id);
+	cgroup_leaf_usage(&p->leaf, &u);
+	inv->cg_valid = true;
+	inv->cg_user_us = u.user_us;
+	inv->cg_sys_us = u.sys_us;
+	inv->cg_memory = u.memory;
+	inv->cg_memory_peak = u.memory_peak;
+	inv->cg_oom_kills = u.oom_kills;
+}
+
+/* Without a leaf: the process group, and whatever escaped it found as
+ * the subreaper's orphans by their FN_REQUEST_ID: kill, wait until the
+ * group is empty (its dead members come to us as orphans and are
+ * reaped by the sweep), then sweep once more. The leader is reaped, but
+ * while any member lives the group id cannot be reused. */
 static void
 reap_escapees(struct pump *p)
 {
+	if (p->leaf.dirfd >= 0) {
+		reap_leaf(p);
+		return;
+	}
 	for (int i = 0; i < 500; i++) {
 		if (kill(-p->pid, SIGKILL) < 0 && errno == ESRCH)
 			break;
@@ -450,8 +492,8 @@ pump_teardown(struct pump *p)
 		fnlog(FNLOG_WARN, "function=%s request_id=%s: %llu bytes of stderr dropped (stderr_max)",
 		    inv->fn->name, inv->request_id,
 		    (unsigned long long)p->stderr_dropped);
-	if (!p->in_eof)
-		inv->keep_conn_ok = false;
+	if (!p->in_eof || !bodyreader_eof(p->body))
+		inv->keep_conn_ok = false;      /* body bytes left unread */
 	if (p->killed_after_answer)
 		fnlog(FNLOG_INFO, "function=%s request_id=%s: still running %llu ms after its complete answer: killed",
 		    inv->fn->name, inv->request_id,
@@ -491,10 +533,13 @@ pump_run(struct invocation *inv)
 	p->out = inv->req->out;
 	p->ipc = inv->req->ipcFd;
 	p->in_fd = p->out_fd = p->err_fd = p->pidfd = -1;
+	p->leaf.dirfd = p->leaf.events_fd = -1;
 	p->buf = p->small;
 	p->bufsize = sizeof(p->small);
-	p->in_eof = bodyreader_eof(p->body);
-	inv->bytes_in = 0;
+	/* A local redirect's run is a GET without a body: what may be left
+	 * of the request's body is not its stdin (the connection is closed
+	 * after, as the body stays unread). */
+	p->in_eof = bodyreader_eof(p->body) || inv->redirects > 0;
 	if (pump_spawn(p) == 0) {
 		while (pump_round(p))
 			;
@@ -511,6 +556,7 @@ pump_run(struct invocation *inv)
 	cgiresp_free(p->cgi);
 	bodyq_free(p->bq);
 	bodyreader_free(p->body);
+	cgroup_leaf_free(&p->leaf);
 	if (p->buf != p->small)
 		free(p->buf);
 	free(p);

@@ -13,6 +13,7 @@
 #include "bodyq.h"
 #include "bodyreader.h"
 #include "cgiresp.h"
+#include "cgroup.h"
 #include "invocation.h"
 
 #define PUMP_BUF (64 * 1024)     /* stdout read at once */
@@ -35,6 +36,7 @@ struct pump {
 	char head[HEAD_LOG];      /* the first bytes of stdout, for the log */
 	size_t headlen;
 	uint64_t deadline, kill_at, drain_until; /* monotonic us; 0: unset */
+	struct cgleaf leaf;       /* the invocation's cgroup (dirfd -1: none) */
 	struct cgiresp *cgi;
 	struct bodyreader *body;      /* the request body, from nginx */
 	struct bodyq *bq;         /* body from nginx, not yet in the child */

@@ -172,6 +172,11 @@ record_format(const struct fn_record *r, char *buf, size_t size)
 	    (double)r->duration_us / 1000.0, (double)r->cpu_user_us / 1000.0,
 	    (double)r->cpu_sys_us / 1000.0, r->max_rss_kb, r->bytes_in,
 	    r->bytes_out);
+	if (r->memory_peak_kb >= 0)
+		put(buf, size, &pos, "\"memory_peak_kb\":%ld,\"oom_kills\":%ld,",
+		    r->memory_peak_kb, r->oom_kills >= 0 ? r->oom_kills : 0);
+	else
+		put(buf, size, &pos, "\"memory_peak_kb\":null,\"oom_kills\":null,");
 	field(buf, size, &pos, "error", r->error, 32);
 	if (r->redirected_from != NULL)
 		field(buf, size, &pos, "redirected_from", r->redirected_from,

@@ -32,6 +32,8 @@ struct fn_record {
 	uint64_t cpu_user_us;
 	uint64_t cpu_sys_us;
 	long max_rss_kb;
+	long memory_peak_kb;       /* -1: unknown (no memory controller) */
+	long oom_kills;            /* -1: unknown */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 };

@@ -331,6 +331,8 @@ record(struct invocation *inv)
 		.duration_us = invocation_elapsed_us(inv),
 		.cpu_user_us = inv->cpu_user_us, .cpu_sys_us = inv->cpu_sys_us,
 		.max_rss_kb = inv->max_rss_kb,
+		.memory_peak_kb = inv->memory_peak_kb,
+		.oom_kills = inv->memory_peak_kb >= 0 ? (long)inv->oom_kills : -1,
 		.bytes_in = inv->bytes_in, .bytes_out = inv->bytes_out,
 	};
 	fnlog_record(&rec);

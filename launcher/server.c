@@ -29,7 +29,9 @@
 #include <fcgiapp.h>
 
 #include "bodyreader.h"
+#include "cgroup.h"
 #include "connection.h"
+#include "dynid.h"
 #include "fnlog.h"
 #include "inflight.h"
 #include "listener.h"
@@ -54,6 +56,7 @@ static struct {
 	atomic_bool refusing;       /* draining on a unix socket */
 	atomic_bool drained;        /* drain() has finished */
 	pthread_t local;            /* invoke: the connection's thread */
+	bool is_local;              /* this is invoke's local server */
 } srv = { .wake_fd = -1 };
 
 bool
@@ -86,7 +89,8 @@ mono_ms(void)
 static void
 log_problem(enum preflight_level level, const char *msg, void *arg)
 {
-	fnlog(level == PREFLIGHT_ERROR ? FNLOG_ERROR : FNLOG_WARN, "%s%s",
+	fnlog(level == PREFLIGHT_ERROR ? FNLOG_ERROR : level ==
+	    PREFLIGHT_WARNING ? FNLOG_WARN : FNLOG_INFO, "%s%s",
 	    (const char *)arg, msg);
 }
 
@@ -110,6 +114,7 @@ load_checked(const char *file, const char *what)
 		manifest_free(m);
 		return NULL;
 	}
+	dynid_load(m);
 	return m;
 }
 
@@ -135,6 +140,7 @@ server_load(const char *file)
 		manifest_free(m);
 		return -1;
 	}
+	cgroup_setup(m, !srv.is_local);
 	if (mref_set(m) < 0) {
 		fnlog(FNLOG_ERROR, "out of memory loading %s", file);
 		return -1;
@@ -284,6 +290,7 @@ reload(void)
 		fnlog(FNLOG_WARN, "reload: 'listen' changed; it takes effect at the next restart");
 	mref_put(old);
 	size_t n = m->nfunctions;
+	cgroup_setup(m, true);
 	if (mref_set(m) < 0) {
 		fnlog(FNLOG_ERROR, "reload failed: out of memory");
 		metrics_reload(false);
@@ -453,6 +460,7 @@ server_run(int sfd)
 	loop(sfd);
 	drain();
 	listener_close(&srv.lst);
+	cgroup_cleanup();
 	fnlog(FNLOG_INFO, "stopped");
 	return 0;
 }
@@ -469,6 +477,7 @@ server_local(const char *file, int fd)
 {
 	int rc;
 
+	srv.is_local = true;
 	if (server_subreaper() < 0 || server_load(file) < 0 ||
 	    init_libfcgi(false) < 0 || connection_init() < 0)
 		return -1;
@@ -495,4 +504,5 @@ void
 server_local_wait(void)
 {
 	pthread_join(srv.local, NULL);
+	cgroup_cleanup();
 }

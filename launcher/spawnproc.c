@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -23,12 +24,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "spawnclone.h"
 #include "spawnproc.h"
 
 #define CHILD_STACK (64 * 1024)   /* the child's own stack, and ... */
 #define GUARD (4096)               /* ... below it a page it cannot touch */
 
-static const int rl_resource[FN_LIMIT_COUNT] = {
+static const int rl_resource[FN_RLIMIT_COUNT] = {
 	[FN_LIMIT_CPU] = RLIMIT_CPU,
 	/* Memory is what a process writes, not the address space it
 	 * reserves: Node, Go and Java reserve gigabytes up front (PROT_NONE)
@@ -78,6 +80,10 @@ spawn_init(void)
  * only when a step fails, just before _exit. */
 struct child_ctx {
 	const struct spawn_req *req;
+	char tmp_opts[64];        /* isolate tmp: the tmpfs's options */
+	bool bind_var_tmp, bind_dev_shm;
+	int procs_fd;             /* the leaf's cgroup.procs, when the child
+	                           * must move itself there; else -1 */
 	volatile int err;
 	const char *volatile step;
 };
@@ -88,7 +94,7 @@ struct child_ctx {
 void
 spawn_limits(struct spawn_req *req, const uint64_t limits[FN_LIMIT_COUNT])
 {
-	for (size_t i = 0; i < FN_LIMIT_COUNT; i++) {
+	for (size_t i = 0; i < FN_RLIMIT_COUNT; i++) {
 		struct rlimit own;
 		rlim_t v = limits[i] == FN_UNLIMITED ? RLIM_INFINITY
 		    : (rlim_t)limits[i];
@@ -152,6 +158,26 @@ child_isolate_pid(void)
 	    NULL);
 }
 
+/* isolate tmp: a tmpfs of the invocation's own on /tmp, and the same one
+ * on /var/tmp and /dev/shm where those are folders (not symlinks to
+ * /tmp): nothing written there is seen by another invocation, and it is
+ * gone with the invocation's mount namespace. OPTS is "size=N,mode=1777",
+ * made by the parent. */
+static int
+child_isolate_tmp(const struct child_ctx *c)
+{
+	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+	    c->tmp_opts) < 0)
+		return -1;
+	if (c->bind_var_tmp &&
+	    mount("/tmp", "/var/tmp", NULL, MS_BIND, NULL) < 0)
+		return -1;
+	if (c->bind_dev_shm &&
+	    mount("/tmp", "/dev/shm", NULL, MS_BIND, NULL) < 0)
+		return -1;
+	return 0;
+}
+
 /* A new network namespace has only "lo", and it is down: bring it up. */
 static int
 child_isolate_net(void)
@@ -187,6 +213,10 @@ child_main(void *arg)
 	 * handler of ours may run here. The raw call, because glibc's
 	 * sigaction() refuses its own signals 32 and 33, which may arrive
 	 * ignored. */
+	/* Into the invocation's cgroup before anything else, when clone3
+	 * could not put us there (our code only has run until now). */
+	if (c->procs_fd >= 0 && write(c->procs_fd, "0", 1) != 1)
+		child_fail(c, "cgroup: join the invocation's leaf");
 	for (size_t i = 0; i < n_not_default; i++)
 		(void)syscall(SYS_rt_sigaction, not_default[i], &dfl, NULL,
 		    _NSIG / 8);
@@ -204,9 +234,11 @@ child_main(void *arg)
 		child_fail(c, "isolate: private mounts");
 	if ((rq->isolate & FN_ISOLATE_PID) && child_isolate_pid() < 0)
 		child_fail(c, "isolate pid: mount /proc");
+	if ((rq->isolate & FN_ISOLATE_TMP) && child_isolate_tmp(c) < 0)
+		child_fail(c, "isolate tmp: mount a tmpfs on /tmp");
 	if ((rq->isolate & FN_ISOLATE_NET) && child_isolate_net() < 0)
 		child_fail(c, "isolate net: loopback up");
-	for (size_t i = 0; i < FN_LIMIT_COUNT; i++)
+	for (size_t i = 0; i < FN_RLIMIT_COUNT; i++)
 		if (setrlimit(rl_resource[i], &rq->rl[i]) < 0)
 			child_fail(c, "setrlimit");
 	umask(rq->umask);
@@ -228,12 +260,22 @@ child_main(void *arg)
 	return 127;
 }
 
+/* PATH is a folder, not a symlink (to /tmp, as on some systems). */
+static bool
+is_real_dir(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 int
 spawn_start(const struct spawn_req *req, struct spawn_res *res)
 {
 	if (!initialised)
 		spawn_init();
-	struct child_ctx ctx = { .req = req, .err = 0, .step = NULL };
+	struct child_ctx ctx = { .req = req, .procs_fd = -1, .err = 0,
+	    .step = NULL };
 	/* The child runs on this stack while we are suspended (CLONE_VFORK).
 	 * A page below it is PROT_NONE, so an overflow faults in the child
 	 * instead of writing over our thread's memory (CLONE_VM). */
@@ -255,16 +297,28 @@ spawn_start(const struct spawn_req *req, struct spawn_res *res)
 	/* No handler of ours may run on the child's stack. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int flags = CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD;
+	int flags = 0;
 	/* A PID namespace makes teardown total: when its first process
 	 * (the function, pid 1 there) exits, the kernel kills the rest. */
 	if (req->isolate & FN_ISOLATE_PID)
 		flags |= CLONE_NEWPID | CLONE_NEWNS;
 	if (req->isolate & FN_ISOLATE_NET)
 		flags |= CLONE_NEWNET | CLONE_NEWNS;
-	pid = clone(child_main, stack + GUARD + CHILD_STACK, flags, &ctx,
-	    &pidfd);
+	if (req->isolate & FN_ISOLATE_TMP) {
+		flags |= CLONE_NEWNS;
+		snprintf(ctx.tmp_opts, sizeof(ctx.tmp_opts),
+		    "size=%llu,mode=1777", (unsigned long long)req->tmp_size);
+		ctx.bind_var_tmp = is_real_dir("/var/tmp");
+		ctx.bind_dev_shm = is_real_dir("/dev/shm");
+	}
+	/* SysV IPC and POSIX message queues of its own, gone with it. */
+	if (req->isolate & FN_ISOLATE_IPC)
+		flags |= CLONE_NEWIPC;
+	pid = spawn_clone(child_main, &ctx, stack + GUARD, CHILD_STACK,
+	    (unsigned long)flags, req->cgroup_fd, &ctx.procs_fd, &pidfd);
 	int saved = errno;
+	if (ctx.procs_fd >= 0)
+		close(ctx.procs_fd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	munmap(stack, GUARD + CHILD_STACK);     /* the child has exec'd or died */
 	if (pid < 0) {

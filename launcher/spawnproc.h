@@ -9,6 +9,7 @@
 #define FN_SPAWNPROC_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 
@@ -21,10 +22,12 @@ struct spawn_req {
 	char *const *envp;
 	const char *cwd;           /* NULL: stay in the daemon's cwd */
 	mode_t umask;
-	struct rlimit rl[FN_LIMIT_COUNT]; /* applied soft = hard */
+	struct rlimit rl[FN_RLIMIT_COUNT]; /* applied soft = hard */
 	int fd_in, fd_out, fd_err; /* become the child's 0, 1, 2 */
 	const struct identity *id; /* NULL: keep the daemon's identity */
-	unsigned isolate;          /* FN_ISOLATE_PID | FN_ISOLATE_NET (root) */
+	unsigned isolate;          /* enum fn_isolate bits (root) */
+	uint64_t tmp_size;         /* isolate tmp: bytes of the tmpfs */
+	int cgroup_fd;             /* the invocation's cgroup leaf; -1: none */
 };
 
 struct spawn_res {

@@ -31,6 +31,8 @@ static const struct {
 	    " name=$FN_NAME\"\ncat\n" },
 	{ "bin/redir_a", "#!/bin/sh\ncat >/dev/null\n"
 	    "printf 'Location: /fn/target?from=a\\n\\n'\n" },
+	{ "bin/redir_early", "#!/bin/sh\n"
+	    "printf 'Location: /fn/target?from=early\\n\\n'\n" },
 	{ "bin/redir_enc", "#!/bin/sh\n"
 	    "printf 'Location: /fn/t%%61rget?q=1#frag\\n\\n'\n" },
 	{ "bin/redir_out", "#!/bin/sh\n"
@@ -78,6 +80,7 @@ static const char MANIFEST[] =
     "  target: { path: @DIR@/bin/target }\n"
     "  redir_a: { path: @DIR@/bin/redir_a }\n"
     "  redir_enc: { path: @DIR@/bin/redir_enc }\n"
+    "  redir_early: { path: @DIR@/bin/redir_early, max_body: 1M }\n"
     "  redir_out: { path: @DIR@/bin/redir_out }\n"
     "  redir_admin: { path: @DIR@/bin/redir_admin }\n"
     "  redir_loop: { path: @DIR@/bin/redir_loop }\n"
@@ -220,6 +223,34 @@ START_TEST(local_redirect_served_here)
 	ASSERT_HAS(rec, "\"status\":200,\"outcome\":\"ok\"");
 	free(rec);
 	hresp_free(&r);
+}
+END_TEST
+
+/* A function that redirects without reading its 300 KB body: the body
+ * is not the next function's stdin, and the record counts it in. */
+START_TEST(local_redirect_body_unread)
+{
+	char *data = malloc(300001), arg[64];
+	const char *args[] = { "-X", "POST", "--data-binary", arg, NULL };
+	struct hresp r = { 0 };
+	char *rec;
+
+	ck_assert_ptr_nonnull(data);
+	memset(data, 'b', 300000);
+	data[300000] = '\0';
+	ck_assert(harness_write(H, "out/body", data, 0644) == 0);
+	ck_assert(harness_path(H, "out/body", arg + 1, sizeof(arg) - 1) == 0);
+	arg[0] = '@';
+	get(&r, "/fn/redir_early", args);
+	ASSERT_STATUS(&r, 200);
+	ck_assert_msg(strcmp(r.body, "method=GET query=from=early length=none "
+	    "uri=/fn/target?from=early name=target\n") == 0,
+	    "body (%zu bytes): %.200s", r.body_len, r.body);
+	rec = record_of(&r);
+	ASSERT_HAS(rec, "\"bytes_in\":300000,");
+	free(rec);
+	hresp_free(&r);
+	free(data);
 }
 END_TEST
 
@@ -491,6 +522,7 @@ suite_responses(void)
 	tcase_add_checked_fixture(tc, NULL, no_leftovers);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, local_redirect_served_here);
+	tcase_add_test(tc, local_redirect_body_unread);
 	tcase_add_test(tc, local_redirect_decoded);
 	tcase_add_test(tc, local_redirect_outside_prefix);
 	tcase_add_test(tc, local_redirect_loop_and_missing);

@@ -109,13 +109,16 @@ check_builtin_spec(const struct fn_spec *s)
 	ck_assert_uint_eq(s->nenv, 0);
 	ck_assert_uint_eq(s->npass_env, 0);
 	ck_assert_uint_eq(s->npass_params, 0);
-	ck_assert_str_eq(s->user, "nobody");
-	ck_assert_str_eq(s->group, "nogroup");
+	ck_assert_uint_eq(s->limits[FN_LIMIT_TMP], 64 * MIB);
+	ck_assert_uint_eq(s->limits[FN_LIMIT_CPU_QUOTA], FN_UNLIMITED);
+	ck_assert_str_eq(s->user, "dynamic");
+	ck_assert_ptr_null(s->group);
 	ck_assert_uint_eq(s->umask, 0022);
 	ck_assert_ptr_null(s->cwd);
 	ck_assert(!s->allow_root);
 	ck_assert(!s->trust_accel_headers);
-	ck_assert_uint_eq(s->isolate, 0);
+	ck_assert_uint_eq(s->isolate, FN_ISOLATE_TMP | FN_ISOLATE_IPC);
+	ck_assert(!s->isolate_set);
 	ck_assert_ptr_null(s->name);
 	ck_assert_ptr_null(s->path);
 	ck_assert_uint_eq(s->nargs, 0);
@@ -145,6 +148,9 @@ check_builtin_top(const struct manifest *m)
 	ck_assert(m->admin);
 	ck_assert_uint_eq(m->shutdown_timeout_ms, 10000);
 	ck_assert_str_eq(m->log_invocations, "stderr");
+	ck_assert_str_eq(m->cgroup, "auto");
+	ck_assert_uint_eq(m->dynamic_first, 61184);
+	ck_assert_uint_eq(m->dynamic_last, 65519);
 	ck_assert_uint_eq(m->stderr_max, 64 * 1024);
 }
 
@@ -230,7 +236,8 @@ static const char precedence_yaml[] =
     "  b:\n"
     "    path: b.sh\n"
     "    methods: [POST]\n"
-    "    limits: {memory: 64M, nofile: unlimited, address_space: 2G}\n"
+    "    limits: {memory: 64M, nofile: unlimited, address_space: 2G,"
+    " cpu_quota: 50%, tmp: 16M}\n"
     "    env: {B: fn, C: fn}\n"
     "    pass_env: [HOME]\n"
     "    user: alice\n"
@@ -251,13 +258,15 @@ static const char precedence_yaml[] =
     "defaults:\n"
     "  timeout: 5s\n"
     "  methods: [GET, HEAD]\n"
-    "  limits: {cpu: 1500ms, memory: 128M, core: unlimited}\n"
+    "  limits: {cpu: 1500ms, memory: 128M, core: unlimited, cpu_quota: 1.5}\n"
     "  env: {A: def, B: def}\n"
     "  pass_env: [TZ, LANG]\n"
     "  pass_params: [HTTP_X_ID]\n"
     "  group: www-data\n"
     "  cwd: /var/empty\n"
     "prefix: /fn\n"
+    "cgroup: /sys/fs/cgroup/fnl\n"
+    "dynamic_ids: 70000-70099\n"
     "functions_dir: ./functions/\n";
 
 static void
@@ -282,15 +291,18 @@ check_fn_a(const struct fn_spec *a)
 	ck_assert_uint_eq(a->limits[FN_LIMIT_NOFILE], 256);
 	ck_assert_uint_eq(a->limits[FN_LIMIT_CORE], FN_UNLIMITED);
 	ck_assert_uint_eq(a->limits[FN_LIMIT_ADDRESS_SPACE], FN_UNLIMITED);
+	ck_assert_uint_eq(a->limits[FN_LIMIT_CPU_QUOTA], 150);
+	ck_assert_uint_eq(a->limits[FN_LIMIT_TMP], 64 * MIB);
 	ck_assert_uint_eq(a->nenv, 2);
 	ck_assert_str_eq(a->env[1].name, "B");
 	ck_assert_str_eq(a->env[1].value, "def");
 	ck_assert_uint_eq(a->npass_env, 2);
 	ck_assert_str_eq(a->pass_params[0], "HTTP_X_ID");
-	ck_assert_str_eq(a->user, "nobody");
+	ck_assert_str_eq(a->user, "dynamic");
 	ck_assert_str_eq(a->group, "www-data");
 	ck_assert_str_eq(a->cwd, "/var/empty");
-	ck_assert_uint_eq(a->isolate, 0);
+	ck_assert_uint_eq(a->isolate, FN_ISOLATE_TMP | FN_ISOLATE_IPC);
+	ck_assert(!a->isolate_set);
 }
 
 static void
@@ -312,6 +324,8 @@ check_fn_b(const struct fn_spec *b)
 	ck_assert_uint_eq(b->limits[FN_LIMIT_NPROC], 64);
 	ck_assert_uint_eq(b->limits[FN_LIMIT_CORE], FN_UNLIMITED);
 	ck_assert_uint_eq(b->limits[FN_LIMIT_ADDRESS_SPACE], 2048 * MIB);
+	ck_assert_uint_eq(b->limits[FN_LIMIT_CPU_QUOTA], 50);
+	ck_assert_uint_eq(b->limits[FN_LIMIT_TMP], 16 * MIB);
 	ck_assert_uint_eq(b->nenv, NELEM(env));
 	for (i = 0; i < NELEM(env); i++) {
 		ck_assert_str_eq(b->env[i].name, env[i][0]);
@@ -324,6 +338,7 @@ check_fn_b(const struct fn_spec *b)
 	ck_assert_str_eq(b->group, "www-data");
 	ck_assert_str_eq(b->cwd, "/srv");
 	ck_assert_uint_eq(b->isolate, FN_ISOLATE_PID | FN_ISOLATE_NET);
+	ck_assert(b->isolate_set);
 }
 
 START_TEST(test_precedence_and_merge)
@@ -344,7 +359,10 @@ START_TEST(test_precedence_and_merge)
 	ck_assert_uint_eq(m->defaults.nenv, 2);
 	ck_assert_uint_eq(m->defaults.limits[FN_LIMIT_MEMORY], 128 * MIB);
 	ck_assert_uint_eq(m->defaults.limits[FN_LIMIT_STACK], 8 * MIB);
-	ck_assert_str_eq(m->defaults.user, "nobody");
+	ck_assert_str_eq(m->defaults.user, "dynamic");
+	ck_assert_str_eq(m->cgroup, "/sys/fs/cgroup/fnl");
+	ck_assert_uint_eq(m->dynamic_first, 70000);
+	ck_assert_uint_eq(m->dynamic_last, 70099);
 	manifest_free(m);
 }
 END_TEST

@@ -168,8 +168,21 @@ static const struct bad_case bad[] = {
 	    "m.yaml:2:15: \"allow_root\" must be true or false" },
 	{ "defaults:\n  trust_accel_headers: False\n",
 	    "m.yaml:2:24: \"trust_accel_headers\" must be true or false" },
-	{ "defaults:\n  isolate: [pid, ipc]\n",
-	    "m.yaml:2:18: unknown isolate entry \"ipc\" (use pid or net)" },
+	{ "defaults:\n  isolate: [pid, uts]\n",
+	    "m.yaml:2:18: unknown isolate entry \"uts\" (use tmp, ipc, pid or net)" },
+	{ "defaults:\n  limits: {cpu_quota: 0%, tmp: 1K}\n",
+	    "m.yaml:2:23: \"cpu_quota\" must be between 1% and 1000 CPUs\n"
+	    "m.yaml:2:32: \"tmp\" must be at least 4K" },
+	{ "defaults:\n  limits: {cpu_quota: fast}\n  isolate: [tmp, ipc, x]\n",
+	    "m.yaml:2:23: \"cpu_quota\" must be a share of CPUs like 50% or 2, "
+	    "or unlimited\n"
+	    "m.yaml:3:23: unknown isolate entry \"x\" (use tmp, ipc, pid or net)" },
+	{ "cgroup: sys/fs\ndynamic_ids: 100-105\n",
+	    "m.yaml:1:9: \"cgroup\" must be auto, off or an absolute path\n"
+	    "m.yaml:2:14: \"dynamic_ids\" must be a range FIRST-LAST of at least "
+	    "16 ids between 1 and 2147483646" },
+	{ "dynamic_ids: 70000\n",
+	    "m.yaml:1:14: \"dynamic_ids\" must be a range FIRST-LAST" },
 	{ "defaults:\n  isolate: pid\n",
 	    "m.yaml:2:12: \"isolate\" must be a list" },
 	/* functions */
