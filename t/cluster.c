@@ -44,7 +44,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE  /* close_range, mkdtemp, nftw */
 #endif
-#include "harness.h"
+#include "harness_check.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -80,8 +80,6 @@
 #define POST_TIMEOUT_MS 6000
 #define START_MS 10000
 #define MAX_RESULTS 40000
-#define PATH_ENV \
-    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 enum mode { MODE_NETNS, MODE_LOOPBACK };
 
@@ -89,9 +87,11 @@ static enum mode MODE;
 static char IP_BIN[64];
 static char RUN_DIR[128];      /* TMPDIR of this run: removed at the end */
 static char TAG_ENV[192];      /* "FNL_TAG=<RUN_DIR>": every process of ours */
+static char NO_NETNS[512];     /* loopback mode: why not netns */
 
 struct host {
 	char id[8];                /* "h1" */
+	char env[16];              /* "FNL_HOST=h1", the host's ID */
 	char ns[16];               /* "fnlc-h1" (netns mode) */
 	char ip[32];               /* "10.231.0.11" or "127.0.0.2" */
 	char addr[48];             /* ip:port */
@@ -99,11 +99,9 @@ struct host {
 };
 
 static struct {
-	struct harness *h;
+	struct harness *h;         /* temp dir; nginx (h->port, h->nginx_pid) */
 	struct host host[NHOST];
 	int port;                  /* the daemons' port */
-	pid_t nginx;
-	int nginx_port;
 } C;
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -114,13 +112,6 @@ static void sleep_until(double t)
 
 	if (left > 0)
 		harness_sleep_ms((int)(left * 1000) + 1);
-}
-
-/* stdout and stderr to OUT_FD (-1: /dev/null), stdin /dev/null. */
-static pid_t spawn(const char *const argv[], const char *const envp[],
-    int out_fd)
-{
-	return harness_spawn(argv, envp, -1, out_fd, out_fd);
 }
 
 /* A TCP connect to ip:port: 1 accepted, 0 refused, -1 other error
@@ -351,7 +342,10 @@ static int write_manifest(void)
 	return harness_write(C.h, "cluster.yaml", text, 0644);
 }
 
-static int write_nginx_conf(int port)
+/* nginx's http block: the upstream of the three hosts, a log of the
+ * upstreams tried per request, the location that passes to it, and one
+ * location per host for its health alone (/_hosts/hN/_/health). */
+static int start_nginx(void)
 {
 	const char *nu = getenv("FNL_CLUSTER_NEXT_UPSTREAM");
 	char *text = malloc(16384), servers[512] = "", hostloc[2048] = "";
@@ -364,7 +358,6 @@ static int write_nginx_conf(int port)
 		su += (size_t)snprintf(servers + su, sizeof(servers) - su,
 		    "    server %s max_fails=1 fail_timeout=%ds;\n",
 		    C.host[i].addr, FAIL_TIMEOUT_S);
-		/* One host alone, for its health: /_hosts/hN/_/health. */
 		hu += (size_t)snprintf(hostloc + hu, sizeof(hostloc) - hu,
 		    "    location /_hosts/%s/ {\n"
 		    "      rewrite ^/_hosts/%s(/_/.*)$ $1 break;\n"
@@ -373,28 +366,15 @@ static int write_nginx_conf(int port)
 		    "    }\n", C.host[i].id, C.host[i].id, C.host[i].addr);
 	}
 	n = snprintf(text, 16384,
-	    "daemon off;\n"
-	    "master_process off;\n"
-	    "worker_processes 1;\n"
-	    "pid @DIR@/nginx/nginx.pid;\n"
-	    "error_log @DIR@/nginx/error.log info;\n"
-	    "events { worker_connections 1024; }\n"
-	    "http {\n"
 	    "  log_format cluster '$msec $request_method $uri $status "
 	    "up=[$upstream_addr] ust=[$upstream_status] rt=$request_time';\n"
 	    "  access_log @DIR@/nginx/access.log cluster;\n"
-	    "  default_type application/octet-stream;\n"
-	    "  client_body_temp_path @DIR@/nginx/client_body;\n"
-	    "  fastcgi_temp_path @DIR@/nginx/fastcgi;\n"
-	    "  proxy_temp_path @DIR@/nginx/proxy;\n"
-	    "  uwsgi_temp_path @DIR@/nginx/uwsgi;\n"
-	    "  scgi_temp_path @DIR@/nginx/scgi;\n"
 	    "  upstream fnlauncher {\n"
 	    "%s"
 	    "    keepalive 32;\n"
 	    "  }\n"
 	    "  server {\n"
-	    "    listen 127.0.0.1:%d;\n"
+	    "    listen 127.0.0.1:@PORT@;\n"
 	    "    server_name cluster;\n"
 	    "    location / {\n"
 	    "      include /etc/nginx/fastcgi_params;\n"
@@ -407,112 +387,44 @@ static int write_nginx_conf(int port)
 	    "      add_header X-Upstream $upstream_addr always;\n"
 	    "    }\n"
 	    "%s"
-	    "  }\n"
-	    "}\n", servers, port, nu != NULL && nu[0] != '\0' ? nu :
+	    "  }\n", servers, nu != NULL && nu[0] != '\0' ? nu :
 	    "error timeout", hostloc);
-	rc = n > 0 && n < 16384 ? harness_write(C.h, "nginx/nginx.conf", text,
-	    0644) : -1;
+	C.h->worker_connections = 1024;
+	rc = n > 0 && n < 16384 ? harness_start_nginx_http(C.h, text) : -1;
 	free(text);
 	return rc;
-}
-
-static int start_nginx(void)
-{
-	const char *bin = getenv("NGINX") ? getenv("NGINX") :
-	    "/usr/sbin/nginx";
-	const char *envp[] = { PATH_ENV, NULL };
-	char conf[512], prefix[512], elog[512], pidf[512];
-	int attempt, st;
-	double end;
-
-	if (harness_path(C.h, "nginx/nginx.conf", conf, sizeof(conf)) ||
-	    harness_path(C.h, "nginx", prefix, sizeof(prefix)) ||
-	    harness_path(C.h, "nginx/error.log", elog, sizeof(elog)) ||
-	    harness_path(C.h, "nginx/nginx.pid", pidf, sizeof(pidf)))
-		return -1;
-	for (attempt = 0; attempt < 5; attempt++) {
-		const char *argv[] = { bin, "-p", prefix, "-c", conf, "-e",
-		    elog, NULL };
-
-		C.nginx_port = harness_free_port();
-		if (C.nginx_port <= 0 || write_nginx_conf(C.nginx_port) != 0)
-			return -1;
-		unlink(pidf);
-		C.nginx = spawn(argv, envp, -1);
-		if (C.nginx == -1) {
-			C.nginx = 0;
-			return -1;
-		}
-		for (end = harness_now() + START_MS / 1000.0;
-		    harness_now() < end; harness_sleep_ms(20)) {
-			if (waitpid(C.nginx, &st, WNOHANG) == C.nginx) {
-				C.nginx = 0;
-				break;
-			}
-			if (access(pidf, F_OK) == 0 &&
-			    tcp_probe("127.0.0.1", C.nginx_port) == 1)
-				return 0;
-		}
-		if (C.nginx != 0) {
-			kill(C.nginx, SIGKILL);
-			harness_wait_ms(C.nginx, 5000, &st);
-			C.nginx = 0;
-			return -1;
-		}
-		/* Exited: most likely the port was taken meanwhile. */
-	}
-	return -1;
 }
 
 /* Start host i's daemon (again); wait until it accepts connections. */
 static int start_host(int i)
 {
-	static const char *const pass[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
-	    "LSAN_OPTIONS" };
 	struct host *ho = &C.host[i];
-	const char *bin = getenv("FNL_BIN"), *envp[12], *argv[12];
-	char manifest[512], logp[512], hostenv[32], store[3][1024];
-	size_t ne = 0, na = 0, k;
-	int logfd, st;
+	const char *argv[12], *extra[] = { ho->env, TAG_ENV, NULL };
+	char manifest[512], logp[512];
+	size_t na = 0;
+	int st;
 	double end;
 
-	if (bin == NULL || harness_path(C.h, "cluster.yaml", manifest,
-	    sizeof(manifest)) || snprintf(logp, sizeof(logp),
-	    "%s/daemon-%s.log", C.h->dir, ho->id) >= (int)sizeof(logp))
+	if (harness_path(C.h, "cluster.yaml", manifest, sizeof(manifest)) ||
+	    snprintf(logp, sizeof(logp), "%s/daemon-%s.log", C.h->dir,
+	    ho->id) >= (int)sizeof(logp))
 		return -1;
-	snprintf(hostenv, sizeof(hostenv), "FNL_HOST=%s", ho->id);
-	envp[ne++] = PATH_ENV;
-	envp[ne++] = hostenv;
-	envp[ne++] = TAG_ENV;
-	for (k = 0; k < 3; k++)
-		if (getenv(pass[k]) != NULL) {
-			snprintf(store[k], sizeof(store[k]), "%s=%s", pass[k],
-			    getenv(pass[k]));
-			envp[ne++] = store[k];
-		}
-	envp[ne] = NULL;
 	if (MODE == MODE_NETNS) {
 		/* ip netns exec execs the daemon: its pid is ours to watch. */
 		argv[na++] = IP_BIN;
 		argv[na++] = "netns";
 		argv[na++] = "exec";
 		argv[na++] = ho->ns;
-		argv[na++] = bin;
-		argv[na++] = "-c";
-		argv[na++] = manifest;
-	} else {
-		argv[na++] = bin;
-		argv[na++] = "-c";
-		argv[na++] = manifest;
+	}
+	argv[na++] = harness_fnl_bin;
+	argv[na++] = "-c";
+	argv[na++] = manifest;
+	if (MODE != MODE_NETNS) {
 		argv[na++] = "-s";
 		argv[na++] = ho->addr;
 	}
 	argv[na] = NULL;
-	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (logfd == -1)
-		return -1;
-	ho->pid = spawn(argv, envp, logfd);
-	close(logfd);
+	ho->pid = harness_spawn_logged(argv, extra, logp);
 	if (ho->pid == -1) {
 		ho->pid = 0;
 		return -1;
@@ -612,7 +524,7 @@ static void http_req(const char *method, const char *path, const char *body,
 		    "Host: cluster\r\n\r\n", method, path);
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sa.sin_port = htons((unsigned short)C.nginx_port);
+	sa.sin_port = htons((unsigned short)C.h->port);
 	if (fd == -1 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
 		snprintf(r->err, sizeof(r->err), "connect: %s",
 		    strerror(errno));
@@ -865,6 +777,7 @@ static void cluster_up(void)
 		struct host *ho = &C.host[i];
 
 		snprintf(ho->id, sizeof(ho->id), "h%d", i + 1);
+		snprintf(ho->env, sizeof(ho->env), "FNL_HOST=h%d", i + 1);
 		snprintf(ho->ns, sizeof(ho->ns), "fnlc-h%d", i + 1);
 		if (MODE == MODE_NETNS)
 			snprintf(ho->ip, sizeof(ho->ip), "10.231.0.1%d", i + 1);
@@ -912,16 +825,7 @@ static void cluster_down(void)
 	char desc[1024];
 	int i, left;
 
-	if (C.nginx > 0) {
-		int st;
-
-		kill(C.nginx, SIGTERM);
-		if (harness_wait_ms(C.nginx, 10000, &st) != 1) {
-			kill(C.nginx, SIGKILL);
-			harness_wait_ms(C.nginx, 5000, &st);
-		}
-		C.nginx = 0;
-	}
+	harness_stop_nginx(C.h);
 	for (i = 0; i < NHOST; i++)
 		stop_host(i, SIGTERM, 8000);
 	/* Orphans of a SIGKILLed host finish their sleep 1 and die. */
@@ -1187,44 +1091,31 @@ static int rm_entry(const char *path, const struct stat *st, int flag,
 	return 0;
 }
 
-int main(void)
+/* One temp dir for the whole run (every harness dir inside it, removed
+ * at the end whatever the tests did), then the hosts' mode. */
+static int cluster_setup(char *why, size_t len)
 {
-	const char *nginx = getenv("NGINX") ? getenv("NGINX") :
-	    "/usr/sbin/nginx";
 	const char *force = getenv("FNL_CLUSTER_MODE");
 	const char *tmp = getenv("TMPDIR");
-	const char *keep = getenv("FNL_KEEP_TMP");
-	char why[512] = "";
-	SRunner *sr;
-	int failed;
 
-	if (access(nginx, X_OK) != 0 ||
-	    access("/etc/nginx/fastcgi_params", R_OK) != 0) {
-		fprintf(stderr, "cluster: needs %s and /etc/nginx/fastcgi_params;"
-		    " skipped\n", nginx);
-		return 77;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	/* Every temp dir of the run inside one, removed at the end whatever
-	 * the tests did; 0755 so functions running as nobody get through. */
+	/* 0755 so functions running as nobody get through. */
 	snprintf(RUN_DIR, sizeof(RUN_DIR), "%s/fnl-cluster-XXXXXX",
 	    tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
 	if (mkdtemp(RUN_DIR) == NULL || chmod(RUN_DIR, 0755) != 0) {
-		perror("cluster: mkdtemp");
-		return 1;
+		snprintf(why, len, "mkdtemp %s: %s", RUN_DIR, strerror(errno));
+		return -1;
 	}
 	setenv("TMPDIR", RUN_DIR, 1);
 	snprintf(TAG_ENV, sizeof(TAG_ENV), "FNL_TAG=%s", RUN_DIR);
 
 	if (force != NULL && strcmp(force, "loopback") == 0) {
 		MODE = MODE_LOOPBACK;
-		snprintf(why, sizeof(why), "FNL_CLUSTER_MODE=loopback");
-	} else if (netns_setup(why, sizeof(why)) == 0) {
+		snprintf(NO_NETNS, sizeof(NO_NETNS), "FNL_CLUSTER_MODE=loopback");
+	} else if (netns_setup(NO_NETNS, sizeof(NO_NETNS)) == 0) {
 		MODE = MODE_NETNS;
 	} else if (force != NULL && strcmp(force, "netns") == 0) {
-		fprintf(stderr, "cluster: FNL_CLUSTER_MODE=netns, but: %s\n",
-		    why);
-		return 1;
+		snprintf(why, len, "FNL_CLUSTER_MODE=netns, but: %s", NO_NETNS);
+		return -1;
 	} else
 		MODE = MODE_LOOPBACK;
 	if (MODE == MODE_NETNS)
@@ -1233,12 +1124,14 @@ int main(void)
 		    NS_NGINX_ADDR, BRIDGE);
 	else
 		printf("cluster: mode loopback: hosts 127.0.0.2-4 (no network "
-		    "namespaces: %s)\n", why);
+		    "namespaces: %s)\n", NO_NETNS);
+	return 0;
+}
 
-	sr = srunner_create(suite_cluster());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+/* Nothing of the run left: processes, namespaces, the temp dir. */
+static void cluster_teardown(void)
+{
+	const char *keep = getenv("FNL_KEEP_TMP");
 
 	sweep();
 	if (MODE == MODE_NETNS)
@@ -1247,5 +1140,7 @@ int main(void)
 		printf("cluster: kept %s\n", RUN_DIR);
 	else
 		nftw(RUN_DIR, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed == 0 ? 0 : 1;
 }
+
+HARNESS_BINARY(cluster, HARNESS_NEEDS_NGINX, .setup = cluster_setup,
+    .suite = suite_cluster, .teardown = cluster_teardown);

@@ -16,7 +16,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "harness.h"
+#include "harness_check.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -120,18 +120,6 @@ static const char LOCATIONS[] =
     "      fastcgi_pass unix:@SOCK@;\n"
     "    }\n";
 
-static const char *log_tail(void)
-{
-	static char buf[1536];
-	char *log = harness_daemon_log(H);
-	size_t len = strlen(log);
-
-	snprintf(buf, sizeof(buf), "%s", len > sizeof(buf) - 1 ?
-	    log + len - (sizeof(buf) - 1) : log);
-	free(log);
-	return buf;
-}
-
 /* The daemon log's lines that mention rid, for failure messages. */
 static const char *log_about(const char *rid)
 {
@@ -173,15 +161,11 @@ static void servers_up(void)
 		if (harness_path(H, dirs[i], path, sizeof(path)) != 0 ||
 		    mkdir(path, 0700) != 0 || chmod(path, 01777) != 0)
 			goto fail;
-	if (harness_write(H, "manifest.yaml", MANIFEST, 0644) != 0 ||
-	    harness_start_daemon(H, "manifest.yaml", NULL) != 0 ||
-	    harness_start_nginx(H, LOCATIONS) != 0)
+	if (harness_serve(H, MANIFEST, NULL, LOCATIONS) != 0)
 		goto fail;
 	return;
 fail:
-	harness_free(H);
-	H = NULL;
-	ck_abort_msg("could not start nginx and the daemon (see stderr)");
+	harness_abort(&H, "could not start nginx and the daemon");
 }
 
 static void servers_down(void)
@@ -241,28 +225,6 @@ static void report(int num, const char *name, const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* String value of "key" in a flat JSON object; NULL if absent. */
-static const char *json_str(const char *body, const char *key, char *buf,
-    size_t len)
-{
-	char pat[64];
-	const char *p;
-	size_t n = 0;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = strstr(body, pat);
-	if (p == NULL)
-		return NULL;
-	for (p += strlen(pat); *p == ' ' || *p == ':'; p++)
-		;
-	if (*p++ != '"')
-		return NULL;
-	while (*p != '\0' && *p != '"' && n + 1 < len)
-		buf[n++] = *p++;
-	buf[n] = '\0';
-	return buf;
-}
-
 /* The request id of r into rid (asserted present). */
 static void rid_of(const struct hresp *r, char *rid, size_t len)
 {
@@ -278,10 +240,11 @@ static void assert_answer(const char *what, const struct hresp *r,
 
 	ck_assert_msg(r->status == status, "%s: status %d, want %d "
 	    "(curl %d)\nheaders:\n%s\nbody:\n%.400s\nlog tail:\n%s", what,
-	    r->status, status, r->curl_rc, r->headers, r->body, log_tail());
+	    r->status, status, r->curl_rc, r->headers, r->body,
+	    harness_log_tail(H));
 	if (code == NULL)
 		return;
-	ck_assert_msg(json_str(r->body, "error", jv, sizeof(jv)) != NULL &&
+	ck_assert_msg(harness_json_str(r->body, "error", jv, sizeof(jv)) &&
 	    (strcmp(jv, code) == 0 || (alt != NULL && strcmp(jv, alt) == 0)),
 	    "%s: error code in %s, want %s%s%s", what, r->body, code,
 	    alt ? " or " : "", alt ? alt : "");
@@ -365,7 +328,7 @@ static void daemon_alive(const char *what)
 	ck_assert_msg(kill(H->daemon_pid, 0) == 0 &&
 	    harness_zombie_status(H->daemon_pid, 0) == -1,
 	    "%s: the daemon (pid %ld) is gone\n%s", what,
-	    (long)H->daemon_pid, log_tail());
+	    (long)H->daemon_pid, harness_log_tail(H));
 }
 
 /* (b) for the processes with one of env: none left within SETTLE_MS. */
@@ -429,24 +392,7 @@ static void assert_record(const char *rid, const char *want)
 	while (!harness_log_has(H, needles) && harness_now() < end)
 		usleep(50000);
 	ck_assert_msg(harness_log_has(H, needles), "no record of %s with %s:"
-	    "\n%s", rid, want, log_tail());
-}
-
-/* Entries in the directory rel of the temp dir (-1 if unreadable). */
-static int dir_entries(const char *rel)
-{
-	char path[512];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	if (harness_path(H, rel, path, sizeof(path)) != 0 ||
-	    (d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
+	    "\n%s", rid, want, harness_log_tail(H));
 }
 
 /* A file of len bytes in out/; its "@path" for curl into arg. */
@@ -502,8 +448,8 @@ static void segv_check(const char *rid)
 
 	(void)rid;
 	free(pat);
-	ck_assert_msg(dir_entries("spool/segv") == 0, "a core file was "
-	    "written in the function's cwd (core: 0)");
+	ck_assert_msg(harness_dir_count(H, "spool/segv", "") == 0, "a core file "
+	    "was written in the function's cwd (core: 0)");
 	if (!plain) {
 		printf("fault 12 segfault: core_pattern is not a plain file "
 		    "name: control skipped\n");
@@ -512,8 +458,8 @@ static void segv_check(const char *rid)
 	fcurl(&r, "/segvcore", NULL, &secs);
 	assert_answer("segvcore", &r, 502, "crashed", NULL);
 	hresp_free(&r);
-	ck_assert_msg(dir_entries("spool/segvcore") > 0, "control: no core "
-	    "with core: unlimited, so the check above proves nothing");
+	ck_assert_msg(harness_dir_count(H, "spool/segvcore", "") > 0, "control: "
+	    "no core with core: unlimited, so the check above proves nothing");
 }
 
 static const struct fault TABLE[] = {
@@ -547,8 +493,8 @@ START_TEST(table_fault)
 	snap(&b);
 	fcurl(&r, f->path, NULL, &secs);
 	report(f->num, f->name, "answered in %.0f ms (%d %s)", secs * 1000,
-	    r.status, json_str(r.body, "error", code, sizeof(code)) ? code :
-	    "-");
+	    r.status, harness_json_str(r.body, "error", code, sizeof(code)) ?
+	    code : "-");
 	assert_answer(what, &r, f->status, f->code, f->alt);
 	ck_assert_msg(secs >= f->min_s && secs < f->max_s, "%s: answered in "
 	    "%.3f s, want %.1f..%.1f s", what, secs, f->min_s, f->max_s);
@@ -1034,12 +980,8 @@ END_TEST
 
 static TCase *tcase(const char *name, int timeout)
 {
-	TCase *tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, servers_up, servers_down);
-	tcase_add_checked_fixture(tc, sweep, NULL);
-	tcase_set_timeout(tc, timeout);
-	return tc;
+	return harness_tcase(name, timeout, servers_up, servers_down, sweep,
+	    NULL);
 }
 
 static Suite *suite_faults(void)
@@ -1076,24 +1018,5 @@ static Suite *suite_faults(void)
 	return s;
 }
 
-int main(void)
-{
-	const char *nginx = getenv("NGINX") ? getenv("NGINX") :
-	    "/usr/sbin/nginx";
-	const char *curl = getenv("CURL") ? getenv("CURL") : "/usr/bin/curl";
-	SRunner *sr;
-	int failed;
-
-	if (access(nginx, X_OK) != 0 || access(curl, X_OK) != 0 ||
-	    access("/etc/nginx/fastcgi_params", R_OK) != 0) {
-		fprintf(stderr, "faults: needs %s, %s and "
-		    "/etc/nginx/fastcgi_params; skipped\n", nginx, curl);
-		return 77;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	sr = srunner_create(suite_faults());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+HARNESS_BINARY(faults, HARNESS_NEEDS_NGINX | HARNESS_NEEDS_CURL,
+    .suite = suite_faults);

@@ -148,26 +148,33 @@ void hresp_free(struct hresp *r)
 	memset(r, 0, sizeof(*r));
 }
 
-const char *hresp_header(const struct hresp *r, const char *name, char *buf,
-    size_t len)
+const char *harness_line_value(const char *text, const char *name,
+    char sep, char *buf, size_t len)
 {
 	size_t nl = strlen(name), vl;
-	const char *line = r->headers, *end, *v;
+	const char *line, *end, *v;
+	int http = sep == ':';
 
-	if (line == NULL || len == 0)
+	if (text == NULL || len == 0)
 		return NULL;
-	for (; *line != '\0'; line = *end ? end + 1 : end) {
+	for (line = text; *line != '\0'; line = *end ? end + 1 : end) {
 		end = strchr(line, '\n');
 		if (end == NULL)
 			end = line + strlen(line);
-		if (strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		if (http && (line == end || (*line == '\r' && line + 1 == end)))
+			break;          /* the end of the header block */
+		if ((http ? strncasecmp(line, name, nl) :
+		    strncmp(line, name, nl)) != 0 || line[nl] != sep)
 			continue;
-		for (v = line + nl + 1; v < end && (*v == ' ' || *v == '\t');
-		    v++)
-			;
+		v = line + nl + 1;
 		vl = (size_t)(end - v);
-		while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
-			vl--;
+		if (http) {
+			for (; v < end && (*v == ' ' || *v == '\t'); v++)
+				vl--;
+			while (vl > 0 && (v[vl - 1] == '\r' ||
+			    v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+				vl--;
+		}
 		if (vl >= len)
 			vl = len - 1;
 		memcpy(buf, v, vl);
@@ -175,6 +182,36 @@ const char *hresp_header(const struct hresp *r, const char *name, char *buf,
 		return buf;
 	}
 	return NULL;
+}
+
+const char *hresp_header(const struct hresp *r, const char *name, char *buf,
+    size_t len)
+{
+	return harness_line_value(r->headers, name, ':', buf, len);
+}
+
+const char *harness_json_str(const char *body, const char *key, char *buf,
+    size_t len)
+{
+	char pat[64];
+	const char *p;
+	size_t n = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	p = strstr(body, pat);
+	if (p == NULL || len == 0)
+		return NULL;
+	for (p += strlen(pat); *p == ' ' || *p == ':'; p++)
+		;
+	if (*p++ != '"')
+		return NULL;
+	while (*p != '\0' && *p != '"' && n + 1 < len) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		buf[n++] = *p++;
+	}
+	buf[n] = '\0';
+	return buf;
 }
 
 int harness_curl_timed(const struct harness *h, const char *path,

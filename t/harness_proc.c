@@ -398,6 +398,16 @@ int harness_zombies(pid_t ppid, int wait_ms_, char *desc, size_t len)
 	}
 }
 
+int harness_proc_running(pid_t pid)
+{
+	pid_t ppid;
+	char st;
+
+	return proc_state(pid, &st, &ppid) == 0 && st != 'Z' && st != 'X';
+}
+
+/* ---- test identities ----------------------------------------------------- */
+
 /* Run argv to completion (output to our stderr); its exit code or -1. */
 static int run_tool(const char *const argv[])
 {
@@ -410,30 +420,83 @@ static int run_tool(const char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Run argv until have(name, extra) holds, five times at most: another
+ * suite may be adding the same entry, or hold the lock on /etc/group.
+ * 0 once it holds, -1 (with a message) if it never does. */
+static int until(const char *const argv[], int (*have)(const char *,
+    const char *), const char *name, const char *extra)
+{
+	int i;
+
+	for (i = 0; i < 5 && !have(name, extra); i++) {
+		if (i > 0)
+			harness_sleep_ms(200);
+		(void)run_tool(argv);
+	}
+	if (have(name, extra))
+		return 0;
+	hint_fail("%s %s%s%s failed", argv[0], name, extra ? " " : "",
+	    extra ? extra : "");
+	return -1;
+}
+
+static int group_exists(const char *name, const char *unused)
+{
+	(void)unused;
+	return getgrnam(name) != NULL;
+}
+
+static int user_exists(const char *name, const char *unused)
+{
+	(void)unused;
+	return getpwnam(name) != NULL;
+}
+
+/* User name is in the member list of group `group`. */
+static int user_in(const char *name, const char *group)
+{
+	struct group *gr = getgrnam(group);
+	char **m;
+
+	for (m = gr != NULL ? gr->gr_mem : NULL; m != NULL && *m != NULL; m++)
+		if (strcmp(*m, name) == 0)
+			return 1;
+	return 0;
+}
+
+int harness_ensure_group(const char *name, gid_t *gid)
+{
+	const char *add[] = { "/usr/sbin/groupadd", "--system", name, NULL };
+	struct group *gr;
+
+	if (until(add, group_exists, name, NULL) != 0 ||
+	    (gr = getgrnam(name)) == NULL)
+		return -1;
+	*gid = gr->gr_gid;
+	return 0;
+}
+
 int harness_ensure_user(const char *name, uid_t *uid, gid_t *gid)
 {
-	const char *gadd[] = { "/usr/sbin/groupadd", "--system", name, NULL };
-	const char *uadd[] = { "/usr/sbin/useradd", "--system",
+	const char *add[] = { "/usr/sbin/useradd", "--system",
 	    "--no-create-home", "--home-dir", "/nonexistent", "--shell",
 	    "/usr/sbin/nologin", "--gid", name, name, NULL };
 	struct passwd *pw;
-	struct group *gr;
+	gid_t g;
 
-	if (getgrnam(name) == NULL && run_tool(gadd) != 0) {
-		hint_fail("groupadd %s failed", name);
+	if (harness_ensure_group(name, &g) != 0 ||
+	    until(add, user_exists, name, NULL) != 0 ||
+	    (pw = getpwnam(name)) == NULL)
 		return -1;
-	}
-	if (getpwnam(name) == NULL && run_tool(uadd) != 0) {
-		hint_fail("useradd %s failed", name);
-		return -1;
-	}
-	pw = getpwnam(name);
-	gr = getgrnam(name);
-	if (pw == NULL || gr == NULL) {
-		hint_fail("user or group %s still missing", name);
-		return -1;
-	}
 	*uid = pw->pw_uid;
-	*gid = gr->gr_gid;
+	*gid = pw->pw_gid;
 	return 0;
+}
+
+int harness_ensure_member(const char *name, const char *group)
+{
+	const char *mod[] = { "/usr/sbin/usermod", "-a", "-G", group, name,
+	    NULL };
+
+	return until(mod, user_in, name, group);
 }

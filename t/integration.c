@@ -8,7 +8,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE  /* usleep */
 #endif
-#include "harness.h"
+#include "harness_check.h"
 
 #include <check.h>
 #include <errno.h>
@@ -145,20 +145,6 @@ static const char PREFIX_MANIFEST[] =
 static const char *const DAEMON_ENV[] = { "FNL_SECRET=leak", "LD_PRELOAD=",
     NULL };
 
-/* Last part of the daemon log, for failure messages. */
-static const char *log_tail(void)
-{
-	static char buf[2048];
-	char *log = harness_daemon_log(H);
-	size_t len = strlen(log);
-	const char *p = len > sizeof(buf) - 1 ? log + len - (sizeof(buf) - 1)
-	    : log;
-
-	snprintf(buf, sizeof(buf), "%s", p);
-	free(log);
-	return buf;
-}
-
 /* ---- fixtures ------------------------------------------------------------ */
 
 static void servers_up(const char *manifest, const char *locations)
@@ -176,15 +162,11 @@ static void servers_up(const char *manifest, const char *locations)
 	if (harness_path(H, "drop/link", link, sizeof(link)) != 0 ||
 	    harness_path(H, "bin/hello", target, sizeof(target)) != 0 ||
 	    symlink(target, link) != 0 ||
-	    harness_write(H, "manifest.yaml", manifest, 0644) != 0 ||
-	    harness_start_daemon(H, "manifest.yaml", DAEMON_ENV) != 0 ||
-	    harness_start_nginx(H, locations) != 0)
+	    harness_serve(H, manifest, DAEMON_ENV, locations) != 0)
 		goto fail;
 	return;
 fail:
-	harness_free(H);
-	H = NULL;
-	ck_abort_msg("could not start nginx and the daemon (see stderr)");
+	harness_abort(&H, "could not start nginx and the daemon");
 }
 
 static void core_up(void)
@@ -207,101 +189,26 @@ static void servers_down(void)
  * a sanitizer build of the daemon reported nothing. */
 static void no_leftovers(void)
 {
-	static const char *const asan[] = { "ERROR: AddressSanitizer", NULL };
-	static const char *const ubsan[] = { "runtime error:", NULL };
-	char desc[2048];
-	int n;
-
-	if (H == NULL)
-		return;
-	n = harness_leftovers(H, 3000, desc, sizeof(desc));
-	ck_assert_msg(n == 0, "%d process(es) left behind: %s", n, desc);
-	ck_assert_msg(!harness_log_has(H, asan) && !harness_log_has(H, ubsan),
-	    "sanitizer report in the daemon log:\n%s", log_tail());
+	harness_assert_clean(H);
 }
 
 /* ---- helpers ------------------------------------------------------------- */
 
 /* Run curl; the request itself must complete (curl exit 0). */
-static void req(struct hresp *r, const char *path, const char *const *args)
-{
-	ck_assert_msg(harness_curl(H, r, path, args) == 0, "curl did not run");
-	ck_assert_msg(r->curl_rc == 0, "curl %s exited %d", path, r->curl_rc);
-}
+#define req(r, path, args) harness_req(H, (r), (path), (args))
 
 #define ASSERT_STATUS(r, want) \
 	ck_assert_msg((r)->status == (want), \
 	    "status %d, want %d; headers:\n%s\nbody:\n%.500s\nlog tail:\n%s", \
-	    (r)->status, (want), (r)->headers, (r)->body, log_tail())
+	    (r)->status, (want), (r)->headers, (r)->body, harness_log_tail(H))
 
 /* Value of line "NAME=value" in env(1) output; NULL if absent. */
-static const char *env_of(const char *body, const char *name, char *buf,
-    size_t len)
-{
-	size_t nl = strlen(name), vl;
-	const char *p = body, *end;
+#define env_of(body, name, buf, len) \
+	harness_line_value((body), (name), '=', (buf), (len))
 
-	for (; *p != '\0'; p = *end ? end + 1 : end) {
-		end = strchr(p, '\n');
-		if (end == NULL)
-			end = p + strlen(p);
-		if (strncmp(p, name, nl) != 0 || p[nl] != '=')
-			continue;
-		vl = (size_t)(end - p) - nl - 1;
-		snprintf(buf, len, "%.*s", (int)vl, p + nl + 1);
-		return buf;
-	}
-	return NULL;
-}
-
-/* String value of "key" in a flat JSON object (enough for the error
- * bodies of SPEC section 7); NULL if absent. */
-static const char *json_str(const char *body, const char *key, char *buf,
-    size_t len)
-{
-	char pat[64];
-	const char *p;
-	size_t n = 0;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = strstr(body, pat);
-	if (p == NULL)
-		return NULL;
-	for (p += strlen(pat); *p == ' ' || *p == ':'; p++)
-		;
-	if (*p++ != '"')
-		return NULL;
-	while (*p != '\0' && *p != '"' && n + 1 < len) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-		buf[n++] = *p++;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
-/* An error of SPEC section 7: status, JSON body with "error" == code (not
- * checked when code is NULL), application/json, X-Request-Id equal to the
- * body's request_id. */
-static void assert_error(const struct hresp *r, int status, const char *code)
-{
-	char ct[128], rid[128], jv[256];
-
-	ASSERT_STATUS(r, status);
-	ck_assert_msg(hresp_header(r, "Content-Type", ct, sizeof(ct)) &&
-	    strncmp(ct, "application/json", 16) == 0,
-	    "Content-Type %s, want application/json", hresp_header(r,
-	    "Content-Type", ct, sizeof(ct)) ? ct : "(none)");
-	ck_assert_msg(json_str(r->body, "error", jv, sizeof(jv)) != NULL,
-	    "no \"error\" in body: %s", r->body);
-	if (code != NULL)
-		ck_assert_str_eq(jv, code);
-	ck_assert_msg(hresp_header(r, "X-Request-Id", rid, sizeof(rid)) &&
-	    rid[0] != '\0', "no X-Request-Id");
-	ck_assert_msg(json_str(r->body, "request_id", jv, sizeof(jv)) != NULL,
-	    "no \"request_id\" in body: %s", r->body);
-	ck_assert_str_eq(jv, rid);
-}
+/* An error of SPEC section 7 (harness_assert_error). */
+#define assert_error(r, status, code) \
+	harness_assert_error(H, (r), (status), (code), NULL)
 
 /* Repeat GET path until it answers want (drop-ins may take a moment to be
  * noticed); returns the last status. */
@@ -554,7 +461,7 @@ START_TEST(dropin_appears_and_goes)
 	ck_assert_int_eq(chmod(path, 0755), 0);
 	st = poll_status("/newfn", 200, 3000);
 	ck_assert_msg(st == 200, "new drop-in: %d, want 200\n%s", st,
-	    log_tail());
+	    harness_log_tail(H));
 	req(&r, "/newfn", NULL);
 	ck_assert_str_eq(r.body, "dropped\n");
 	hresp_free(&r);
@@ -578,8 +485,8 @@ START_TEST(unknown_function_404)
 
 	req(&r, "/no-such-fn", NULL);
 	assert_error(&r, 404, "not_found");
-	ck_assert_msg(json_str(r.body, "function", fn, sizeof(fn)) != NULL,
-	    "no \"function\" in %s", r.body);
+	ck_assert_msg(harness_json_str(r.body, "function", fn, sizeof(fn)) !=
+	    NULL, "no \"function\" in %s", r.body);
 	ck_assert_str_eq(fn, "no-such-fn");
 	hresp_free(&r);
 }
@@ -670,7 +577,7 @@ START_TEST(bad_gateway_502)
 		usleep(200000);
 		ck_assert_msg(harness_log_has(H, needles),
 		    "no log line with %s and exec_failed:\n%s", rid,
-		    log_tail());
+		    harness_log_tail(H));
 	}
 	hresp_free(&r);
 }
@@ -820,7 +727,7 @@ START_TEST(twenty_at_once)
 	}
 	elapsed = harness_now() - t0;
 	ck_assert_msg(failed == 0, "%d of %d requests failed\n%s", failed,
-	    PARALLEL, log_tail());
+	    PARALLEL, harness_log_tail(H));
 	/* 20 x 0.3 s one after another would take 6 s. */
 	ck_assert_msg(elapsed < 3.0, "%d requests took %.2f s", PARALLEL,
 	    elapsed);
@@ -859,7 +766,7 @@ START_TEST(sigterm_exits_clean)
 	ck_assert_msg(st != -1, "daemon still running 15 s after SIGTERM");
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "daemon wait status 0x%x after SIGTERM\n%s", (unsigned)st,
-	    log_tail());
+	    harness_log_tail(H));
 	ck_assert_msg(access(H->sock, F_OK) != 0, "socket %s left behind",
 	    H->sock);
 }
@@ -869,12 +776,8 @@ END_TEST
 
 static TCase *tcase(const char *name, void (*up)(void), int timeout)
 {
-	TCase *tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, up, servers_down);
-	tcase_add_checked_fixture(tc, NULL, no_leftovers);
-	tcase_set_timeout(tc, timeout);
-	return tc;
+	return harness_tcase(name, timeout, up, servers_down, NULL,
+	    no_leftovers);
 }
 
 static Suite *suite_integration(void)
@@ -914,24 +817,5 @@ static Suite *suite_integration(void)
 	return s;
 }
 
-int main(void)
-{
-	const char *nginx = getenv("NGINX") ? getenv("NGINX") :
-	    "/usr/sbin/nginx";
-	const char *curl = getenv("CURL") ? getenv("CURL") : "/usr/bin/curl";
-	SRunner *sr;
-	int failed;
-
-	/* 77: automake's "skipped" when the real components are missing. */
-	if (access(nginx, X_OK) != 0 || access(curl, X_OK) != 0 ||
-	    access("/etc/nginx/fastcgi_params", R_OK) != 0) {
-		fprintf(stderr, "integration: needs %s, %s and "
-		    "/etc/nginx/fastcgi_params; skipped\n", nginx, curl);
-		return 77;
-	}
-	sr = srunner_create(suite_integration());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+HARNESS_BINARY(integration, HARNESS_NEEDS_NGINX | HARNESS_NEEDS_CURL,
+    .suite = suite_integration);

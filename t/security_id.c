@@ -236,7 +236,7 @@ START_TEST(exec_checks)
 	if (c->log_any != NULL)
 		ck_assert_msg(sec_log_says(c->fn, c->log_any, c->log_also),
 		    "%s: no log line for function=%s naming the check (e.g. "
-		    "\"%s\")\n%s", what, c->fn, c->log_any[0], sec_log_tail());
+		    "\"%s\")\n%s", what, c->fn, c->log_any[0], harness_log_tail(sec_h));
 }
 END_TEST
 
