@@ -147,7 +147,8 @@ START_TEST(records_rss_and_cpu)
 	m = ops_find_rec(v, n, mem);
 	s = ops_find_rec(v, n, spin);
 	h = ops_find_rec(v, n, hello);
-	ck_assert_msg(m && s && h, "records missing\n%s", harness_log_tail(ops_h));
+	ck_assert_msg(m && s && h, "records missing\n%s",
+	    harness_log_tail(ops_h));
 	ck_assert_msg(m->rss >= 50 * 1024, "/mem touched 50 MiB: max_rss_kb "
 	    "%ld", m->rss);
 	ck_assert_msg(h->rss < 50 * 1024, "/hello: max_rss_kb %ld", h->rss);
@@ -212,7 +213,8 @@ START_TEST(stderr_lines_logged)
 	ck_assert_int_eq(ops_get("/errlines", rid, sizeof(rid), NULL), 200);
 	snprintf(who, sizeof(who), "function=errlines request_id=%s", rid);
 	ck_assert_msg(ops_log_wait(n_all, 3, 3000) == 3, "%d stderr lines for "
-	    "%s, want 3\n%s", ops_log_count(n_all), who, harness_log_tail(ops_h));
+	    "%s, want 3\n%s", ops_log_count(n_all), who,
+	    harness_log_tail(ops_h));
 	for (i = 0; i < 3; i++) {
 		snprintf(want, sizeof(want), "stderr: %s", text[i]);
 		n_one[1] = want;

@@ -46,7 +46,8 @@ static void assert_serves(const char *how)
 	    how, harness_log_tail(ops_h));
 	st = harness_stop_daemon(ops_h);
 	ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "wait status 0x%x after SIGTERM\n%s", (unsigned)st, harness_log_tail(ops_h));
+	    "wait status 0x%x after SIGTERM\n%s", (unsigned)st,
+	    harness_log_tail(ops_h));
 }
 
 START_TEST(systemd_socket_activation)
@@ -61,7 +62,8 @@ START_TEST(systemd_socket_activation)
 	    sizeof(manifest)), 0);
 	unlink(ops_h->sock);
 	ck_assert_msg(harness_spawn_daemon(ops_h, argv, NULL, 1) == 0,
-	    "systemd-socket-activate did not start\n%s", harness_log_tail(ops_h));
+	    "systemd-socket-activate did not start\n%s",
+	    harness_log_tail(ops_h));
 	assert_serves("systemd socket (fd 3)");
 	unlink(ops_h->sock);        /* the activator's, not the daemon's */
 }
@@ -319,7 +321,8 @@ START_TEST(invoke_matches_nginx)
 		    sizeof(jv)) &&
 		    strcmp(jv, c->code) == 0, "%s: invoke body %s, want "
 		    "error %s", c->target, plain.out, c->code);
-		ck_assert_msg(harness_json_str(r.body, "error", jv, sizeof(jv)) &&
+		ck_assert_msg(harness_json_str(r.body, "error", jv,
+		    sizeof(jv)) &&
 		    strcmp(jv, c->code) == 0, "%s: nginx body %s", c->path,
 		    r.body);
 	} else {

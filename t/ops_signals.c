@@ -173,7 +173,8 @@ static void assert_version(int ver)
 
 	wait_version(ver, 5000, body, sizeof(body));
 	ck_assert_msg(atoi(body) == ver && body[0] != '\0', "/v says %s "
-	    "after the reload to version %d\n%s", body, ver, harness_log_tail(ops_h));
+	    "after the reload to version %d\n%s", body, ver,
+	    harness_log_tail(ops_h));
 	snprintf(path, sizeof(path), "/add%d", ver);
 	ck_assert_msg(ops_get(path, NULL, 0, NULL) == 200, "%s missing in "
 	    "version %d", path, ver);
@@ -311,7 +312,8 @@ START_TEST(drain_on_sigterm)
 	ck_assert_msg(st != -1, "daemon still running %d s after SIGTERM",
 	    SHUTDOWN_S + 5);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "daemon wait "
-	    "status 0x%x after SIGTERM\n%s", (unsigned)st, harness_log_tail(ops_h));
+	    "status 0x%x after SIGTERM\n%s", (unsigned)st,
+	    harness_log_tail(ops_h));
 	ck_assert_msg(t_exit <= SHUTDOWN_S + 1.0, "daemon exited %.2f s "
 	    "after SIGTERM (shutdown_timeout %d s)", t_exit, SHUTDOWN_S);
 	ck_assert_msg(access(ops_h->sock, F_OK) != 0, "socket %s left behind",

@@ -408,7 +408,8 @@ START_TEST(raw_fastcgi)
 	case X_STATUS:
 		ck_assert_msg(r.ended && st == c->status, "%s: status %d "
 		    "(ended %d), want %d\n%.300s\n%s", what, st, r.ended,
-		    c->status, r.out.p ? (char *)r.out.p : "", harness_log_tail(sec_h));
+		    c->status, r.out.p ? (char *)r.out.p : "",
+		    harness_log_tail(sec_h));
 		if (c->status >= 400)
 			ck_assert_msg(harness_json_str(body, "error", jv,
 			    sizeof(jv)) &&
@@ -452,8 +453,10 @@ assert_marked_gone(const char *marker)
 	for (end = harness_now() + 5; pid > 0 && harness_now() < end &&
 	    harness_proc_running(pid);)
 		harness_sleep_ms(20);
-	ck_assert_msg(pid <= 0 || !harness_proc_running(pid), "pid %ld still runs "
-	    "5 s after FCGI_ABORT_REQUEST\n%s", (long)pid, harness_log_tail(sec_h));
+	ck_assert_msg(pid <= 0 || !harness_proc_running(pid),
+	    "pid %ld still runs "
+	    "5 s after FCGI_ABORT_REQUEST\n%s", (long)pid,
+	    harness_log_tail(sec_h));
 }
 
 START_TEST(raw_abort_request)
@@ -586,7 +589,7 @@ START_TEST(raw_body_records)
 		ck_assert_int_eq(fcgic_send(fd, b.p + at, n), 0);
 		at += n;
 		if (i % 4 == 0)
-			harness_sleep_ms(2);        /* let the daemon read a part */
+			harness_sleep_ms(2);    /* let the daemon read a part */
 	}
 	fcgic_buf_free(&b);
 	ck_assert_int_eq(fcgic_read(fd, 1, &r, 20000), 0);
