@@ -129,9 +129,9 @@ report_log() {
 	printf '\n--- %s%s: %s\n' "$label" "${name%.log}" "${result:-no result}"
 
 	# Summary lines, e.g. "87%: Checks: 8, Failures: 1, Errors: 0",
-	# per-test failures/errors, e.g. "t/x.c:12:F:tcase:test_y:0: msg",
-	# and skips.
-	grep -E '^Running suite|[0-9]+%: Checks: [0-9]+|^[^:]+:[0-9]+:[EF]:|^SKIP: ' \
+	# per-test failures/errors, e.g. "t/x.c:12:F:tcase:test_y:0: msg"
+	# (S: in a fixture), and skips.
+	grep -E '^Running suite|[0-9]+%: Checks: [0-9]+|^[^:]+:[0-9]+:[EFS]:|^SKIP: ' \
 		"$log" 2>/dev/null || true
 
 	counts=$(awk '
@@ -141,7 +141,7 @@ report_log() {
 			split(s, n, " ")
 			c += n[1]; f += n[2]; e += n[3]; found = 1
 		}
-		/^[^:]+:[0-9]+:[EF]:[^:]*:[^:]+:[0-9]+:/ {
+		/^[^:]+:[0-9]+:[EFS]:[^:]*:[^:]+:[0-9]+:/ {
 			split($0, x, ":")
 			bad[x[5] ":" x[6]] = 1
 		}
@@ -244,7 +244,7 @@ run_distcheck() {
 		printf '\n--- distcheck: FAIL; last lines of %s:\n' "$log"
 		tail -n 40 "$log" | sed 's/^/    /'
 		# The failed checks, from the unpacked tarball's build.
-		grep -hE '[0-9]+%: Checks: [0-9]+|^[^:]+:[0-9]+:[EF]:' \
+		grep -hE '[0-9]+%: Checks: [0-9]+|^[^:]+:[0-9]+:[EFS]:' \
 			build/fnlauncher-*/_build/sub/t/*.log 2>/dev/null || true
 		FAILED=$((FAILED + 1))
 	fi
