@@ -90,6 +90,11 @@ static const char CORE_MANIFEST[] =
     "functions_dir: @DIR@/drop\n"
     "defaults:\n"
     "  timeout: 20s\n"
+    /* nproc counts every process of the functions' uid: as a non-root
+     * user that is also curl, nginx and the daemon's threads, which take
+     * twenty_at_once past the default 64 (fork fails in the shell). Not
+     * unlimited: the daemon cannot raise its hard limit. */
+    "  limits: { nproc: 4096 }\n"
     "functions:\n"
     "  envfn: { path: @DIR@/bin/envfn }\n"
     "  echo: { path: @DIR@/bin/echo, max_body: 32M }\n"
