@@ -147,6 +147,12 @@ const char *harness_json_str(const char *body, const char *key, char *buf,
  * until EOF. *body (may be NULL) gets the whole body; the caller frees. */
 int harness_curl_timed(const struct harness *h, const char *path,
     const char *needle, double *t_needle, double *t_total, char **body);
+/* The same, and once the body contains needle, create the file mark
+ * (an absolute path; NULL: none): a function that waits for it knows
+ * the client has seen its output while it still runs. */
+int harness_curl_stream(const struct harness *h, const char *path,
+    const char *needle, const char *mark, double *t_needle, double *t_total,
+    char **body);
 
 /* Number of open fds of pid, or -1. */
 int harness_fd_count(pid_t pid);

@@ -217,6 +217,14 @@ const char *harness_json_str(const char *body, const char *key, char *buf,
 int harness_curl_timed(const struct harness *h, const char *path,
     const char *needle, double *t_needle, double *t_total, char **body)
 {
+	return harness_curl_stream(h, path, needle, NULL, t_needle, t_total,
+	    body);
+}
+
+int harness_curl_stream(const struct harness *h, const char *path,
+    const char *needle, const char *mark, double *t_needle, double *t_total,
+    char **body)
+{
 	const char *bin = getenv("CURL") ? getenv("CURL") : CURL_DEFAULT;
 	const char *argv[CURL_MAX_ARGS], *envp[] = { PATH_ENV, NULL };
 	size_t n, cap = 4096, used = 0;
@@ -260,8 +268,11 @@ int harness_curl_timed(const struct harness *h, const char *path,
 			break;
 		used += (size_t)got;
 		buf[used] = '\0';
-		if (*t_needle < 0 && strstr(buf, needle) != NULL)
+		if (*t_needle < 0 && strstr(buf, needle) != NULL) {
 			*t_needle = harness_now() - t0;
+			if (mark != NULL)
+				harness_write_file(mark, "", 0, 0644);
+		}
 	}
 	*t_total = harness_now() - t0;
 	buf[used] = '\0';
