@@ -29,7 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -69,7 +69,10 @@ static const struct { const char *rel, *text; } SCRIPTS[] = {
 	{ "bin/yes", "#!/bin/sh\n" CT "exec yes\n" },
 	{ "bin/bigfile", "#!/bin/sh\nexec dd if=/dev/zero "
 	    "of=@DIR@/spool/big.$FN_REQUEST_ID bs=64k count=32\n" },
-	{ "bin/segv", "#!/bin/sh\nkill -SEGV $$\n" },
+	/* Says its core size limit (ulimit -c), then crashes. */
+	{ "bin/segv", "#!/bin/sh\nulimit -c > @DIR@/spool/core.$FN_REQUEST_ID\n"
+	    "kill -SEGV $$\n" },
+	{ "bin/corelimit", "#!/bin/sh\n" CT "ulimit -c\n" },
 	{ "bin/exit3", "#!/bin/sh\nexit 3\n" },
 	{ "bin/endless", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n'\n"
 	    "while :; do echo 'X-Foo: bar'; done\n" },
@@ -101,9 +104,9 @@ static const char MANIFEST[] =
     "  writefirst: { path: @DIR@/bin/writefirst, max_body: 32M }\n"
     "  yes: { path: @DIR@/bin/yes, timeout: 2s }\n"
     "  bigfile: { path: @DIR@/bin/bigfile, limits: { fsize: 1M } }\n"
-    "  segv: { path: @DIR@/bin/segv, cwd: @DIR@/spool/segv }\n"
-    "  segvcore: { path: @DIR@/bin/segv, cwd: @DIR@/spool/segvcore,"
-    " limits: { core: unlimited } }\n"
+    "  segv: { path: @DIR@/bin/segv }\n"
+    "  corelimit: { path: @DIR@/bin/corelimit, limits: { core: unlimited } "
+    "}\n"
     "  exit3: { path: @DIR@/bin/exit3 }\n"
     "  endless: { path: @DIR@/bin/endless }\n"
     "  noint: { path: @DIR@/bin/noint }\n"
@@ -145,10 +148,24 @@ const char *faults_log_about(const char *rid)
 
 /* ---- fixtures ------------------------------------------------------------ */
 
+/* Give the daemon a core size limit that is not 0 (its soft limit here
+ * usually is), so that a function's 0 shows the daemon's own doing
+ * (fault 12). Small: a crash of the daemon itself writes little. */
+static void core_limit_on(pid_t pid)
+{
+	struct rlimit rl;
+
+	if (prlimit(pid, RLIMIT_CORE, NULL, &rl) != 0 || rl.rlim_cur != 0)
+		return;
+	rl.rlim_cur = rl.rlim_max < 1u << 20 ? rl.rlim_max : 1u << 20;
+	if (prlimit(pid, RLIMIT_CORE, &rl, NULL) != 0)
+		fprintf(stderr, "faults: prlimit RLIMIT_CORE: %s\n",
+		    strerror(errno));
+}
+
 static void servers_up(void)
 {
-	static const char *const dirs[] = { "spool/segv", "spool/segvcore" };
-	char path[512], manifest[sizeof(MANIFEST) + sizeof(ROOT_FUNCTIONS)];
+	char manifest[sizeof(MANIFEST) + sizeof(ROOT_FUNCTIONS)];
 	size_t i;
 
 	faults_h = harness_new();
@@ -161,14 +178,11 @@ static void servers_up(void)
 		if (harness_write(faults_h, SCRIPTS[i].rel, SCRIPTS[i].text,
 		    0755))
 			goto fail;
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (harness_path(faults_h, dirs[i], path, sizeof(path)) != 0 ||
-		    mkdir(path, 0700) != 0 || chmod(path, 01777) != 0)
-			goto fail;
 	snprintf(manifest, sizeof(manifest), "%s%s", MANIFEST,
 	    geteuid() == 0 ? ROOT_FUNCTIONS : "");
 	if (harness_serve(faults_h, manifest, NULL, LOCATIONS) != 0)
 		goto fail;
+	core_limit_on(faults_h->daemon_pid);
 	return;
 fail:
 	harness_abort(&faults_h, "could not start nginx and the daemon");

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 /* ---- table: one request, a status, a code, a time window -------------- */
@@ -21,11 +22,13 @@ struct fault {
 	const char *code, *alt;     /* JSON error code (NULL: none) */
 	double min_s, max_s;        /* answered within */
 	const char *record;         /* in the invocation record, or NULL */
-	void (*extra)(const char *rid);
+	/* More checks (may be NULL): NULL, or why the fault cannot be
+	 * checked here (the test then says SKIP). */
+	const char *(*extra)(const char *rid);
 };
 
 /* 11: dd was stopped at fsize. */
-static void bigfile_check(const char *rid)
+static const char *bigfile_check(const char *rid)
 {
 	char rel[128], path[512];
 	struct stat st;
@@ -35,33 +38,41 @@ static void bigfile_check(const char *rid)
 	ck_assert_msg(stat(path, &st) == 0, "%s not written", path);
 	ck_assert_msg(st.st_size <= 1024 * 1024, "%s is %lld bytes, over "
 	    "fsize 1M", path, (long long)st.st_size);
+	return NULL;
 }
 
-/* 12: no core in the function's cwd (core: 0 by default); a control
- * with core: unlimited shows a core would land there, when the kernel's
- * core_pattern is a plain relative file name. */
-static void segv_check(const char *rid)
+/* 12: the function crashed with a core size limit of 0 (core: 0, the
+ * default), though the daemon's own limit is not 0; the control,
+ * core: unlimited, gets the daemon's limit back. The mechanism is
+ * asserted, not its effect: whether and where a core file is written
+ * depends on the machine's kernel.core_pattern (a pipe to
+ * systemd-coredump ignores the limit). */
+static const char *segv_check(const char *rid)
 {
-	char *pat = harness_read_file("/proc/sys/kernel/core_pattern", NULL);
-	int plain = pat != NULL && pat[0] != '|' && strchr(pat, '/') == NULL;
+	char rel[128], path[512], *got;
+	struct rlimit rl;
 	struct hresp r;
 	double secs;
 
-	(void)rid;
-	free(pat);
-	ck_assert_msg(harness_dir_count(faults_h, "spool/segv", "") == 0,
-	    "a core file was written in the function's cwd (core: 0)");
-	if (!plain) {
-		printf("fault 12 segfault: core_pattern is not a plain file "
-		    "name: control skipped\n");
-		return;
-	}
-	faults_curl(&r, "/segvcore", NULL, &secs);
-	faults_assert_answer("segvcore", &r, 502, "crashed", NULL);
+	ck_assert_int_eq(prlimit(faults_h->daemon_pid, RLIMIT_CORE, NULL,
+	    &rl), 0);
+	if (rl.rlim_cur == 0)
+		return "the daemon's core size limit is 0 (hard limit 0 "
+		    "here): a function's 0 would prove nothing";
+	snprintf(rel, sizeof(rel), "spool/core.%s", rid);
+	ck_assert_int_eq(harness_path(faults_h, rel, path, sizeof(path)), 0);
+	got = harness_read_file(path, NULL);
+	ck_assert_msg(got != NULL, "%s not written: the function did not run",
+	    path);
+	ck_assert_msg(strcmp(got, "0\n") == 0, "ulimit -c in the function: "
+	    "%s, want 0 (core: 0 by default)", got);
+	free(got);
+	faults_curl(&r, "/corelimit", NULL, &secs);
+	faults_assert_answer("corelimit", &r, 200, NULL, NULL);
+	ck_assert_msg(strcmp(r.body, "0\n") != 0, "control: ulimit -c is 0 "
+	    "with core: unlimited too, so the check above proves nothing");
 	hresp_free(&r);
-	ck_assert_msg(harness_dir_count(faults_h, "spool/segvcore", "") > 0,
-	    "control: no core with core: unlimited, so the check above "
-	    "proves nothing");
+	return NULL;
 }
 
 static const struct fault TABLE[] = {
@@ -87,6 +98,7 @@ START_TEST(table_fault)
 {
 	const struct fault *f = &TABLE[_i];
 	char rid[64], what[96], code[64];
+	const char *why = NULL;
 	struct faults_snap b;
 	struct hresp r;
 	double secs;
@@ -105,8 +117,9 @@ START_TEST(table_fault)
 	if (f->record != NULL)
 		faults_assert_record(rid, f->record);
 	if (f->extra != NULL)
-		f->extra(rid);
+		why = f->extra(rid);
 	faults_settle(what, rid, &b);
+	harness_skip_if(why);
 }
 END_TEST
 
