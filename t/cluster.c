@@ -26,6 +26,9 @@
  *
  * Tests (each starts its three daemons and nginx, and ends with no
  * process of the run left):
+ *   hosts_allow_only_nginx  netns mode only (SKIP otherwise): each host
+ *                 answers a FastCGI request from nginx's address and
+ *                 closes, unanswered, one from another host's namespace.
  *   kill_restart  sequential GETs for >= 6 s; h2 gets SIGKILL at 1.5 s and
  *                 is started again at 3 s: no GET fails, nginx retried at
  *                 least one (the dead host was tried), and h2 answers
@@ -391,6 +394,7 @@ static Suite *suite_cluster(void)
 
 	tcase_add_checked_fixture(tc, cluster_up, cluster_down);
 	tcase_set_timeout(tc, 60);
+	cluster_add_net(tc);
 	cluster_add_failover(tc);
 	cluster_add_drain(tc);
 	suite_add_tcase(s, tc);

@@ -114,6 +114,7 @@ void cluster_sleep_until(double t);
 
 /* ---- the tests ----------------------------------------------------------- */
 
+void cluster_add_net(TCase *tc);        /* hosts_allow_only_nginx */
 void cluster_add_failover(TCase *tc);   /* kill_restart, post_no_replay */
 void cluster_add_drain(TCase *tc);      /* drain */
 

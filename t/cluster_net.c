@@ -1,17 +1,20 @@
 /* cluster_net.c — where the hosts live: network namespaces of their
  * own, fnlc-h1..3, on the bridge fnlc-br (root, iproute2, veth and
- * bridge), or loopback addresses 127.0.0.2-4; and a TCP probe to tell
- * when a host accepts. */
+ * bridge), or loopback addresses 127.0.0.2-4; a TCP probe to tell when a
+ * host accepts; and the test that the hosts, each on its own network
+ * stack, answer nginx and no one else (hosts_allow_only_nginx). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include "cluster.h"
+#include "fcgiclient.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -244,4 +247,90 @@ int cluster_loopback_port(void)
 			return p;
 	}
 	return -1;
+}
+
+/* ---- each host answers nginx only --------------------------------------- */
+
+/* GET /hello over FastCGI to to:port from address from (NULL: any): 1
+ * if a response with status 200 came, 0 if the host closed the
+ * connection without sending a byte, -1 otherwise. */
+static int fcgi_hello(const char *from, const char *to, int port)
+{
+	static const char *const nv[] = { "REQUEST_METHOD=GET",
+	    "DOCUMENT_URI=/hello", "SCRIPT_NAME=/hello", "QUERY_STRING=",
+	    "SERVER_PROTOCOL=HTTP/1.1" };
+	struct fcgic_buf b = { 0 };
+	struct fcgic_resp r;
+	int fd, rc = -1;
+
+	if (fcgic_request(&b, 1, 0, nv, sizeof(nv) / sizeof(nv[0]), NULL,
+	    0) != 0 || (fd = fcgic_connect_tcp(from, to, port)) < 0) {
+		fcgic_buf_free(&b);
+		return -1;
+	}
+	(void)fcgic_send(fd, b.p, b.len);      /* it may close first */
+	if (fcgic_read(fd, 1, &r, 5000) == 0) {
+		if (r.ended && fcgic_status(&r, NULL) == 200)
+			rc = 1;
+		else if (r.raw_bytes == 0 && (r.eof || r.reset))
+			rc = 0;
+		fcgic_resp_free(&r);
+	}
+	close(fd);
+	fcgic_buf_free(&b);
+	return rc;
+}
+
+/* fcgi_hello from inside network namespace ns (a child joins it);
+ * -2 if the child could not. */
+static int fcgi_hello_in(const char *ns, const char *to, int port)
+{
+	char path[64];
+	pid_t pid;
+	int st, fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", ns);
+	pid = fork();
+	if (pid == 0) {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNET) != 0)
+			_exit(3);
+		_exit(fcgi_hello(NULL, to, port) + 1);
+	}
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) > 2)
+		return -2;
+	return WEXITSTATUS(st) - 1;
+}
+
+/* The manifest every host runs says "listen: 0.0.0.0:9000" and
+ * "allow_from: [10.231.0.1]": each host answers nginx's address, and
+ * closes the connection of another host unanswered. Only hosts on
+ * network stacks of their own can show it. */
+START_TEST(hosts_allow_only_nginx)
+{
+	const struct host *to, *from;
+	int i, got;
+
+	if (cluster_mode != CLUSTER_NETNS)
+		harness_skip("needs network namespaces for the hosts, and here "
+		    "there are none: %s", cluster_no_netns);
+	for (i = 0; i < CLUSTER_HOSTS; i++) {
+		to = &cluster.host[i];
+		from = &cluster.host[(i + 1) % CLUSTER_HOSTS];
+		got = fcgi_hello(CLUSTER_NS_NGINX, to->ip, CLUSTER_NS_PORT);
+		ck_assert_msg(got == 1, "%s from nginx's %s: %d, want an "
+		    "answer\n%s", to->id, CLUSTER_NS_NGINX, got,
+		    cluster_log_tail(i));
+		got = fcgi_hello_in(from->ns, to->ip, CLUSTER_NS_PORT);
+		ck_assert_msg(got == 0, "%s from %s (%s): %d, want the "
+		    "connection closed unanswered\n%s", to->id, from->id,
+		    from->ip, got, cluster_log_tail(i));
+	}
+}
+END_TEST
+
+void cluster_add_net(TCase *tc)
+{
+	tcase_add_test(tc, hosts_allow_only_nginx);
 }
