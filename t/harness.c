@@ -200,34 +200,43 @@ int harness_write_file(const char *path, const void *data, size_t len,
 }
 
 
+int hint_read_some(int fd, char **buf, size_t *cap, size_t *used)
+{
+	char *nb;
+	ssize_t n;
+
+	if (*cap - *used < 4096) {
+		nb = realloc(*buf, *cap * 2 + 4096);
+		if (nb == NULL)
+			return -1;
+		*buf = nb;
+		*cap = *cap * 2 + 4096;
+	}
+	n = read(fd, *buf + *used, *cap - *used - 1);
+	if (n > 0)
+		*used += (size_t)n;
+	(*buf)[*used] = '\0';
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	return n > 0;
+}
+
 /* Read fd to EOF into a malloc'd NUL-terminated buffer. */
 char *hint_slurp_fd(int fd, size_t *len)
 {
-	size_t cap = 256, used = 0;
-	char *buf = malloc(cap), *nb;
-	ssize_t n;
+	size_t cap = 0, used = 0;
+	char *buf = NULL;
+	int rc;
 
-	while (buf != NULL) {
-		if (cap - used < 2) {
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + used, cap - used - 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			buf[used] = '\0';
-			if (len != NULL)
-				*len = used;
-			return buf;
-		}
-		used += (size_t)n;
+	while ((rc = hint_read_some(fd, &buf, &cap, &used)) == 1)
+		;
+	if (rc < 0) {
+		free(buf);
+		return NULL;
 	}
-	free(buf);
-	return NULL;
+	if (len != NULL)
+		*len = used;
+	return buf;
 }
 
 char *harness_read_file(const char *path, size_t *len)

@@ -227,19 +227,16 @@ int harness_curl_stream(const struct harness *h, const char *path,
 {
 	const char *bin = getenv("CURL") ? getenv("CURL") : CURL_DEFAULT;
 	const char *argv[CURL_MAX_ARGS], *envp[] = { PATH_ENV, NULL };
-	size_t n, cap = 4096, used = 0;
-	char url[1024], *buf = malloc(cap), *nb;
+	size_t n, cap = 0, used = 0;
+	char url[1024], *buf = NULL;
 	double t0;
-	ssize_t got;
-	int pfd[2], status;
+	int pfd[2], status, more = 1;
 	pid_t pid;
 
 	*t_needle = -1;
 	*t_total = -1;
-	if (buf == NULL || pipe2(pfd, O_CLOEXEC) == -1) {
-		free(buf);
+	if (pipe2(pfd, O_CLOEXEC) == -1)
 		return -1;
-	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", h->port, path);
 	n = curl_base(argv, bin);
 	argv[n++] = "-N";
@@ -250,35 +247,24 @@ int harness_curl_stream(const struct harness *h, const char *path,
 	close(pfd[1]);
 	if (pid == -1) {
 		close(pfd[0]);
-		free(buf);
 		return -1;
 	}
-	for (;;) {
-		if (cap - used < 2) {
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		got = read(pfd[0], buf + used, cap - used - 1);
-		if (got == -1 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		used += (size_t)got;
-		buf[used] = '\0';
-		if (*t_needle < 0 && strstr(buf, needle) != NULL) {
+	while (more == 1) {
+		more = hint_read_some(pfd[0], &buf, &cap, &used);
+		if (more >= 0 && *t_needle < 0 && strstr(buf, needle) != NULL) {
 			*t_needle = harness_now() - t0;
 			if (mark != NULL)
 				harness_write_file(mark, "", 0, 0644);
 		}
 	}
 	*t_total = harness_now() - t0;
-	buf[used] = '\0';
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
+	if (more < 0) {
+		free(buf);
+		return -1;
+	}
 	if (body != NULL)
 		*body = buf;
 	else

@@ -14,6 +14,10 @@
 void hint_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Reaped already, or now (WNOHANG): 1, with *status. */
 int hint_child_gone(pid_t pid, int *status);
+/* Append what fd has to *buf (malloc'd, *cap and *used grown as needed,
+ * kept NUL-terminated): 1 if more may come, 0 at EOF or a read error,
+ * -1 when out of memory. */
+int hint_read_some(int fd, char **buf, size_t *cap, size_t *used);
 /* All of fd, NUL-terminated (*len: bytes, may be NULL); NULL on error. */
 char *hint_slurp_fd(int fd, size_t *len);
 /* Wait up to START_WAIT_MS for h->daemon_pid (WHAT, for messages) to

@@ -96,29 +96,6 @@ int harness_spawn_daemon(struct harness *h, const char *const *argv,
 	return hint_await_daemon(h, argv[0]);
 }
 
-/* Append what fd has to *buf (cap/used grown as needed); 0 at EOF or
- * error, 1 if more may come. */
-static int ops_read_some(int fd, char **buf, size_t *cap, size_t *used)
-{
-	char *nb;
-	ssize_t n;
-
-	if (*cap - *used < 4096) {
-		nb = realloc(*buf, *cap * 2 + 4096);
-		if (nb == NULL)
-			return 0;
-		*buf = nb;
-		*cap = *cap * 2 + 4096;
-	}
-	n = read(fd, *buf + *used, *cap - *used - 1);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return 1;
-	if (n <= 0)
-		return 0;
-	*used += (size_t)n;
-	return 1;
-}
-
 int harness_run(const char *const *argv, const char *const *extra_env,
     const char *in_path, char **out, size_t *out_len, char **err,
     int timeout_ms)
@@ -163,8 +140,8 @@ int harness_run(const char *const *argv, const char *const *extra_env,
 		for (i = 0; i < 2; i++)
 			if (pfd[i].fd >= 0 && (pfd[i].revents &
 			    (POLLIN | POLLHUP | POLLERR)) &&
-			    !ops_read_some(pfd[i].fd, &buf[i], &cap[i],
-			    &used[i])) {
+			    hint_read_some(pfd[i].fd, &buf[i], &cap[i],
+			    &used[i]) <= 0) {
 				pfd[i].fd = -1;
 				open_n--;
 			}
