@@ -13,8 +13,13 @@
 # with make distclean, since automake refuses VPATH builds next to it.
 # Check writes its per-test results to the automake logs (build*/t/*.log),
 # not to the console; this prints them, then one last line
-# "N passed, N failed". distcheck counts as one check, each fuzz target as
-# one. Exit status: 0 only when every check passed and at least one ran.
+# "N passed, N failed, N skipped". distcheck counts as one check, each
+# fuzz target as one. A test that cannot run on this machine (no root, no
+# test user, no namespaces) says so in its log with a line
+# "SKIP: FILE:LINE:TEST:ITERATION: reason" (t/harness_check.h) and counts
+# as skipped, not passed; a test binary that cannot run at all exits 77
+# (automake's SKIP) and counts as one skipped. Exit status: 0 only when
+# no check failed and at least one passed.
 set -eu
 
 PACKAGES="build-essential autoconf automake pkg-config libfcgi-dev libyaml-dev"
@@ -128,17 +133,22 @@ build() {
 
 # Print the Check lines of one test log and add them up into the globals.
 # A log without a Check summary means the binary died (crash, abort,
-# timeout, missing): show its tail and count it as one failure.
+# timeout, missing): show its tail and count it as one failure; unless
+# automake says SKIP (exit 77): one skipped.
+# A test that said SKIP ("SKIP: FILE:LINE:TEST:I: reason") passed in
+# Check's eyes: it is counted as skipped instead, unless Check also has a
+# failure for that TEST:I (a teardown that failed after the skip).
 # LABEL goes in front of the test's name (its path in the build folder).
 report_log() {
-	local log=$1 trs=$2 label=$3 result counts c f e name
+	local log=$1 trs=$2 label=$3 result counts c f e s name
 	result=$(sed -n 's/^:test-result: *//p' "$trs" 2>/dev/null | head -n 1)
 	name=${log#*/}
 	printf '\n--- %s%s: %s\n' "$label" "${name%.log}" "${result:-no result}"
 
-	# Summary lines, e.g. "87%: Checks: 8, Failures: 1, Errors: 0", and
-	# per-test failures/errors, e.g. "t/x.c:12:F:tcase:test_y:0: msg".
-	grep -E '^Running suite|[0-9]+%: Checks: [0-9]+|^[^:]+:[0-9]+:[EF]:' \
+	# Summary lines, e.g. "87%: Checks: 8, Failures: 1, Errors: 0",
+	# per-test failures/errors, e.g. "t/x.c:12:F:tcase:test_y:0: msg"
+	# (S: in a fixture), and skips.
+	grep -E '^Running suite|[0-9]+%: Checks: [0-9]+|^[^:]+:[0-9]+:[EFS]:|^SKIP: ' \
 		"$log" 2>/dev/null || true
 
 	counts=$(awk '
@@ -148,13 +158,28 @@ report_log() {
 			split(s, n, " ")
 			c += n[1]; f += n[2]; e += n[3]; found = 1
 		}
-		END { if (found) print c + 0, f + 0, e + 0 }' "$log" 2>/dev/null) ||
+		/^[^:]+:[0-9]+:[EFS]:[^:]*:[^:]+:[0-9]+:/ {
+			split($0, x, ":")
+			bad[x[5] ":" x[6]] = 1
+		}
+		/^SKIP: [^:]+:[0-9]+:[^:]+:[0-9]+: / {
+			split(substr($0, 7), x, ":")
+			skip[x[3] ":" x[4]] = 1
+		}
+		END {
+			for (t in skip)
+				if (!(t in bad))
+					k++
+			if (found)
+				print c + 0, f + 0, e + 0, k + 0
+		}' "$log" 2>/dev/null) ||
 		counts=
 
 	if [ -z "$counts" ]; then
 		case $result in
 		SKIP)
-			echo "(skipped)"
+			echo "(skipped: the binary cannot run here)"
+			SKIPPED=$((SKIPPED + 1))
 			return 0
 			;;
 		esac
@@ -164,9 +189,12 @@ report_log() {
 		return 0
 	fi
 
-	read -r c f e <<<"$counts"
-	PASSED=$((PASSED + c - f - e))
+	read -r c f e s <<<"$counts"
+	# Each skipped test ended as a pass in Check's count.
+	[ "$s" -le $((c - f - e)) ] || s=$((c - f - e))
+	PASSED=$((PASSED + c - f - e - s))
 	FAILED=$((FAILED + f + e))
+	SKIPPED=$((SKIPPED + s))
 	# Check says all passed, but the binary still failed (e.g. a sanitizer
 	# report or a crash after the run): count that too.
 	if [ $((f + e)) -eq 0 ] && [ -n "$result" ] &&
@@ -233,7 +261,7 @@ run_distcheck() {
 		printf '\n--- distcheck: FAIL; last lines of %s:\n' "$log"
 		tail -n 40 "$log" | sed 's/^/    /'
 		# The failed checks, from the unpacked tarball's build.
-		grep -hE '[0-9]+%: Checks: [0-9]+|^[^:]+:[0-9]+:[EF]:' \
+		grep -hE '[0-9]+%: Checks: [0-9]+|^[^:]+:[0-9]+:[EFS]:' \
 			build/fnlauncher-*/_build/sub/t/*.log 2>/dev/null || true
 		FAILED=$((FAILED + 1))
 	fi
@@ -300,13 +328,14 @@ run_fuzz() {
 main() {
 	PASSED=0
 	FAILED=0
+	SKIPPED=0
 
 	install_missing
 	prepare_source || die "could not prepare the source folder"
 	if ! build build --enable-werror; then
 		echo "check.sh: the build failed; no test ran" >&2
 		echo
-		echo "0 passed, 1 failed"
+		echo "0 passed, 1 failed, 0 skipped"
 		exit 1
 	fi
 	rm -f build/t/*.log build/t/*.trs build/test-suite.log
@@ -319,7 +348,7 @@ main() {
 	run_fuzz
 
 	echo
-	echo "$PASSED passed, $FAILED failed"
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	if [ "$FAILED" -ne 0 ] || [ "$PASSED" -eq 0 ]; then
 		exit 1
 	fi

@@ -1,4 +1,7 @@
-/* faults.c — functions that misbehave, behind real nginx and the daemon.
+/* faults.c — functions that misbehave, behind real nginx and the daemon:
+ * the functions, the manifest, the fixtures, the helpers every fault
+ * uses (faults.h) and the suite. The faults are in faults_crash.c,
+ * faults_teardown.c, faults_io.c and faults_load.c.
  *
  * Each fault asserts (a) the status and error code the client sees and
  * how long the answer took, (b) that no process of the invocation is
@@ -7,8 +10,8 @@
  * the pid the daemon spawned, (c) no zombie children of the daemon,
  * (d) the daemon alive with its fd count back where it was, (e) the next
  * request to a normal function answers 200. (b)-(d) are polled for up to
- * SETTLE_MS. One line per fault goes to stdout with the time from request
- * to answer, for the issue note.
+ * FAULTS_SETTLE_MS. One line per fault goes to stdout with the time from
+ * request to answer, for the issue note.
  *
  * Every request carries "X-Fnl-Test: <temp dir>", so every process of
  * this run has HTTP_X_FNL_TEST=<temp dir> in its environ: the setup of
@@ -16,9 +19,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "harness.h"
+#include "faults.h"
 
-#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -27,15 +29,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SETTLE_MS 2000
-#define TEST_USER "fnltest"
-
-static struct harness *H;
-static char TAG_HDR[160];     /* "X-Fnl-Test: <dir>" */
+struct harness *faults_h;
+char faults_tag_hdr[160];
 static char TAG_ENV[160];     /* "HTTP_X_FNL_TEST=<dir>" */
 
 /* ---- functions, manifest, nginx --------------------------------------- */
@@ -70,7 +69,10 @@ static const struct { const char *rel, *text; } SCRIPTS[] = {
 	{ "bin/yes", "#!/bin/sh\n" CT "exec yes\n" },
 	{ "bin/bigfile", "#!/bin/sh\nexec dd if=/dev/zero "
 	    "of=@DIR@/spool/big.$FN_REQUEST_ID bs=64k count=32\n" },
-	{ "bin/segv", "#!/bin/sh\nkill -SEGV $$\n" },
+	/* Says its core size limit (ulimit -c), then crashes. */
+	{ "bin/segv", "#!/bin/sh\nulimit -c > @DIR@/spool/core.$FN_REQUEST_ID\n"
+	    "kill -SEGV $$\n" },
+	{ "bin/corelimit", "#!/bin/sh\n" CT "ulimit -c\n" },
 	{ "bin/exit3", "#!/bin/sh\nexit 3\n" },
 	{ "bin/endless", "#!/bin/sh\nprintf 'Content-Type: text/plain\\n'\n"
 	    "while :; do echo 'X-Foo: bar'; done\n" },
@@ -96,22 +98,26 @@ static const char MANIFEST[] =
     "  spin: { path: @DIR@/bin/spin, limits: { cpu: 1s } }\n"
     "  sleeper: { path: @DIR@/bin/sleeper, timeout: 1s }\n"
     "  noterm: { path: @DIR@/bin/noterm, timeout: 1s }\n"
-    "  bomb: { path: @DIR@/bin/bomb, user: " TEST_USER ", group: "
-    TEST_USER ", timeout: 3s, limits: { nproc: 20 } }\n"
     "  escape: { path: @DIR@/bin/escape }\n"
     "  closer: { path: @DIR@/bin/closer, timeout: 20s }\n"
     "  noread: { path: @DIR@/bin/noread, max_body: 32M }\n"
     "  writefirst: { path: @DIR@/bin/writefirst, max_body: 32M }\n"
     "  yes: { path: @DIR@/bin/yes, timeout: 2s }\n"
     "  bigfile: { path: @DIR@/bin/bigfile, limits: { fsize: 1M } }\n"
-    "  segv: { path: @DIR@/bin/segv, cwd: @DIR@/spool/segv }\n"
-    "  segvcore: { path: @DIR@/bin/segv, cwd: @DIR@/spool/segvcore,"
-    " limits: { core: unlimited } }\n"
+    "  segv: { path: @DIR@/bin/segv }\n"
+    "  corelimit: { path: @DIR@/bin/corelimit, limits: { core: unlimited } "
+    "}\n"
     "  exit3: { path: @DIR@/bin/exit3 }\n"
     "  endless: { path: @DIR@/bin/endless }\n"
     "  noint: { path: @DIR@/bin/noint }\n"
     "  ticker: { path: @DIR@/bin/ticker, timeout: 60s }\n"
     "  nap: { path: @DIR@/bin/nap, concurrency: 4 }\n";
+
+/* Only root may switch users: a daemon that is not root refuses a
+ * manifest that names one (and fault 5 says SKIP). */
+static const char ROOT_FUNCTIONS[] =
+    "  bomb: { path: @DIR@/bin/bomb, user: " FAULTS_USER ", group: "
+    FAULTS_USER ", timeout: 3s, limits: { nproc: 20 } }\n";
 
 static const char LOCATIONS[] =
     "    location = /ticker {\n"
@@ -120,23 +126,10 @@ static const char LOCATIONS[] =
     "      fastcgi_pass unix:@SOCK@;\n"
     "    }\n";
 
-static const char *log_tail(void)
-{
-	static char buf[1536];
-	char *log = harness_daemon_log(H);
-	size_t len = strlen(log);
-
-	snprintf(buf, sizeof(buf), "%s", len > sizeof(buf) - 1 ?
-	    log + len - (sizeof(buf) - 1) : log);
-	free(log);
-	return buf;
-}
-
-/* The daemon log's lines that mention rid, for failure messages. */
-static const char *log_about(const char *rid)
+const char *faults_log_about(const char *rid)
 {
 	static char buf[2048];
-	char *log = harness_daemon_log(H), *line, *save = NULL;
+	char *log = harness_daemon_log(faults_h), *line, *save = NULL;
 	size_t used = 0;
 	int n;
 
@@ -155,33 +148,44 @@ static const char *log_about(const char *rid)
 
 /* ---- fixtures ------------------------------------------------------------ */
 
+/* Give the daemon a core size limit that is not 0 (its soft limit here
+ * usually is), so that a function's 0 shows the daemon's own doing
+ * (fault 12). Small: a crash of the daemon itself writes little. */
+static void core_limit_on(pid_t pid)
+{
+	struct rlimit rl;
+
+	if (prlimit(pid, RLIMIT_CORE, NULL, &rl) != 0 || rl.rlim_cur != 0)
+		return;
+	rl.rlim_cur = rl.rlim_max < 1u << 20 ? rl.rlim_max : 1u << 20;
+	if (prlimit(pid, RLIMIT_CORE, &rl, NULL) != 0)
+		fprintf(stderr, "faults: prlimit RLIMIT_CORE: %s\n",
+		    strerror(errno));
+}
+
 static void servers_up(void)
 {
-	static const char *const dirs[] = { "spool/segv", "spool/segvcore" };
-	char path[512];
+	char manifest[sizeof(MANIFEST) + sizeof(ROOT_FUNCTIONS)];
 	size_t i;
 
-	H = harness_new();
-	ck_assert_msg(H != NULL, "cannot make the temp dir");
-	snprintf(TAG_HDR, sizeof(TAG_HDR), "X-Fnl-Test: %s", H->dir);
-	snprintf(TAG_ENV, sizeof(TAG_ENV), "HTTP_X_FNL_TEST=%s", H->dir);
-	H->worker_connections = 1024;     /* 200 clients + 200 upstreams */
+	faults_h = harness_new();
+	ck_assert_msg(faults_h != NULL, "cannot make the temp dir");
+	snprintf(faults_tag_hdr, sizeof(faults_tag_hdr), "X-Fnl-Test: %s",
+	    faults_h->dir);
+	snprintf(TAG_ENV, sizeof(TAG_ENV), "HTTP_X_FNL_TEST=%s", faults_h->dir);
+	faults_h->worker_connections = 1024; /* 200 clients + 200 upstreams */
 	for (i = 0; i < sizeof(SCRIPTS) / sizeof(SCRIPTS[0]); i++)
-		if (harness_write(H, SCRIPTS[i].rel, SCRIPTS[i].text, 0755))
+		if (harness_write(faults_h, SCRIPTS[i].rel, SCRIPTS[i].text,
+		    0755))
 			goto fail;
-	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if (harness_path(H, dirs[i], path, sizeof(path)) != 0 ||
-		    mkdir(path, 0700) != 0 || chmod(path, 01777) != 0)
-			goto fail;
-	if (harness_write(H, "manifest.yaml", MANIFEST, 0644) != 0 ||
-	    harness_start_daemon(H, "manifest.yaml", NULL) != 0 ||
-	    harness_start_nginx(H, LOCATIONS) != 0)
+	snprintf(manifest, sizeof(manifest), "%s%s", MANIFEST,
+	    geteuid() == 0 ? ROOT_FUNCTIONS : "");
+	if (harness_serve(faults_h, manifest, NULL, LOCATIONS) != 0)
 		goto fail;
+	core_limit_on(faults_h->daemon_pid);
 	return;
 fail:
-	harness_free(H);
-	H = NULL;
-	ck_abort_msg("could not start nginx and the daemon (see stderr)");
+	harness_abort(&faults_h, "could not start nginx and the daemon");
 }
 
 static void servers_down(void)
@@ -189,8 +193,8 @@ static void servers_down(void)
 	const char *const tag[] = { TAG_ENV, NULL };
 
 	harness_procs_kill(tag, -1);
-	harness_free(H);
-	H = NULL;
+	harness_free(faults_h);
+	faults_h = NULL;
 }
 
 /* Before each test: kill what an earlier (failed) test left running. */
@@ -199,7 +203,7 @@ static void sweep(void)
 	const char *const tag[] = { TAG_ENV, NULL };
 	int n;
 
-	ck_assert_msg(H != NULL, "no servers");
+	ck_assert_msg(faults_h != NULL, "no servers");
 	n = harness_procs_kill(tag, -1);
 	if (n > 0)
 		fprintf(stderr, "faults: killed %d process(es) left by an "
@@ -208,8 +212,7 @@ static void sweep(void)
 
 /* ---- helpers ------------------------------------------------------------- */
 
-/* curl path (with the tag header and args); *secs: request to answer. */
-static void fcurl(struct hresp *r, const char *path, const char *const *args,
+void faults_curl(struct hresp *r, const char *path, const char *const *args,
     double *secs)
 {
 	const char *argv[48];
@@ -217,19 +220,17 @@ static void fcurl(struct hresp *r, const char *path, const char *const *args,
 	double t0;
 
 	argv[n++] = "-H";
-	argv[n++] = TAG_HDR;
+	argv[n++] = faults_tag_hdr;
 	for (i = 0; args != NULL && args[i] != NULL && n < 47; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
 	t0 = harness_now();
-	ck_assert_msg(harness_curl(H, r, path, argv) == 0, "curl did not run");
+	ck_assert_msg(harness_curl(faults_h, r, path, argv) == 0,
+	    "curl did not run");
 	*secs = harness_now() - t0;
 }
 
-static void report(int num, const char *name, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void report(int num, const char *name, const char *fmt, ...)
+void faults_report(int num, const char *name, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -241,47 +242,24 @@ static void report(int num, const char *name, const char *fmt, ...)
 	fflush(stdout);
 }
 
-/* String value of "key" in a flat JSON object; NULL if absent. */
-static const char *json_str(const char *body, const char *key, char *buf,
-    size_t len)
-{
-	char pat[64];
-	const char *p;
-	size_t n = 0;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = strstr(body, pat);
-	if (p == NULL)
-		return NULL;
-	for (p += strlen(pat); *p == ' ' || *p == ':'; p++)
-		;
-	if (*p++ != '"')
-		return NULL;
-	while (*p != '\0' && *p != '"' && n + 1 < len)
-		buf[n++] = *p++;
-	buf[n] = '\0';
-	return buf;
-}
-
-/* The request id of r into rid (asserted present). */
-static void rid_of(const struct hresp *r, char *rid, size_t len)
+void faults_rid_of(const struct hresp *r, char *rid, size_t len)
 {
 	ck_assert_msg(hresp_header(r, "X-Request-Id", rid, len) != NULL &&
 	    rid[0] != '\0', "no X-Request-Id:\n%s", r->headers);
 }
 
-/* status, and for an error of SPEC 7 its JSON code (one of code, alt). */
-static void assert_answer(const char *what, const struct hresp *r,
+void faults_assert_answer(const char *what, const struct hresp *r,
     int status, const char *code, const char *alt)
 {
 	char jv[128];
 
 	ck_assert_msg(r->status == status, "%s: status %d, want %d "
 	    "(curl %d)\nheaders:\n%s\nbody:\n%.400s\nlog tail:\n%s", what,
-	    r->status, status, r->curl_rc, r->headers, r->body, log_tail());
+	    r->status, status, r->curl_rc, r->headers, r->body,
+	    harness_log_tail(faults_h));
 	if (code == NULL)
 		return;
-	ck_assert_msg(json_str(r->body, "error", jv, sizeof(jv)) != NULL &&
+	ck_assert_msg(harness_json_str(r->body, "error", jv, sizeof(jv)) &&
 	    (strcmp(jv, code) == 0 || (alt != NULL && strcmp(jv, alt) == 0)),
 	    "%s: error code in %s, want %s%s%s", what, r->body, code,
 	    alt ? " or " : "", alt ? alt : "");
@@ -315,15 +293,9 @@ static void fd_desc(pid_t pid, char *buf, size_t len)
 	closedir(d);
 }
 
-/* The daemon's numbers before a fault. */
-struct snap {
-	int fds;
-	long threads, rss_kb, hwm_kb;
-};
-
-static void snap_once(struct snap *s)
+static void snap_once(struct faults_snap *s)
 {
-	pid_t pid = H->daemon_pid;
+	pid_t pid = faults_h->daemon_pid;
 
 	s->fds = harness_fd_count(pid);
 	s->threads = harness_busy_threads(pid);
@@ -333,13 +305,13 @@ static void snap_once(struct snap *s)
 	    "cannot read /proc/%ld", (long)pid);
 }
 
-/* The numbers once the daemon is idle: the connection of the previous
- * request may still be closing, so wait (up to SETTLE_MS) until fds and
- * threads read the same twice, 100 ms apart. */
-static void snap(struct snap *s)
+/* The connection of the previous request may still be closing: wait
+ * (up to FAULTS_SETTLE_MS) until fds and threads read the same twice,
+ * 100 ms apart. */
+void faults_snap(struct faults_snap *s)
 {
-	double end = harness_now() + SETTLE_MS / 1000.0;
-	struct snap prev;
+	double end = harness_now() + FAULTS_SETTLE_MS / 1000.0;
+	struct faults_snap prev;
 
 	snap_once(&prev);
 	for (;;) {
@@ -352,35 +324,33 @@ static void snap(struct snap *s)
 	}
 }
 
-/* A sanitizer build reserves terabytes of shadow memory, and ASan's
- * quarantine holds freed memory back by design: its RSS says nothing
- * about leaks (LeakSanitizer does, at exit). */
-static int daemon_sanitized(void)
+/* A sanitizer build reserves terabytes of shadow memory. */
+int faults_sanitized(void)
 {
-	return harness_proc_status(H->daemon_pid, "VmSize") > (1L << 30);
+	return harness_proc_status(faults_h->daemon_pid, "VmSize") >
+	    (1L << 30);
 }
 
 static void daemon_alive(const char *what)
 {
-	ck_assert_msg(kill(H->daemon_pid, 0) == 0 &&
-	    harness_zombie_status(H->daemon_pid, 0) == -1,
+	ck_assert_msg(kill(faults_h->daemon_pid, 0) == 0 &&
+	    harness_zombie_status(faults_h->daemon_pid, 0) == -1,
 	    "%s: the daemon (pid %ld) is gone\n%s", what,
-	    (long)H->daemon_pid, log_tail());
+	    (long)faults_h->daemon_pid, harness_log_tail(faults_h));
 }
 
-/* (b) for the processes with one of env: none left within SETTLE_MS. */
-static void assert_gone(const char *what, const char *const *env, long uid)
+void faults_assert_gone(const char *what, const char *const *env,
+    long uid)
 {
 	char desc[2048];
-	int n = harness_procs(env, uid, SETTLE_MS, desc, sizeof(desc));
+	int n = harness_procs(env, uid, FAULTS_SETTLE_MS, desc, sizeof(desc));
 
 	ck_assert_msg(n == 0, "%s: %d process(es) still running %d ms after "
-	    "the answer: %s", what, n, SETTLE_MS, desc);
+	    "the answer: %s", what, n, FAULTS_SETTLE_MS, desc);
 }
 
-/* (b) to (e) after a fault with request id rid ("" when there were many:
- * then every process of this run is checked). */
-static void settle(const char *what, const char *rid, const struct snap *b)
+void faults_settle(const char *what, const char *rid,
+    const struct faults_snap *b)
 {
 	char env[96], desc[2048];
 	const char *const one[] = { env, NULL }, *const tag[] = { TAG_ENV,
@@ -391,66 +361,48 @@ static void settle(const char *what, const char *rid, const struct snap *b)
 
 	if (rid[0] != '\0') {
 		snprintf(env, sizeof(env), "FN_REQUEST_ID=%s", rid);
-		assert_gone(what, one, -1);
+		faults_assert_gone(what, one, -1);
 	}
-	assert_gone(what, tag, -1);
-	n = harness_leftovers(H, SETTLE_MS, desc, sizeof(desc));
+	faults_assert_gone(what, tag, -1);
+	n = harness_leftovers(faults_h, FAULTS_SETTLE_MS, desc, sizeof(desc));
 	ck_assert_msg(n == 0, "%s: %d descendant(s) of the daemon left: %s",
 	    what, n, desc);
-	n = harness_zombies(H->daemon_pid, SETTLE_MS, desc, sizeof(desc));
+	n = harness_zombies(faults_h->daemon_pid, FAULTS_SETTLE_MS, desc,
+	    sizeof(desc));
 	ck_assert_msg(n == 0, "%s: %d zombie child(ren) of the daemon: %s",
 	    what, n, desc);
 	daemon_alive(what);
-	fcurl(&r, "/hello", NULL, &secs);
-	assert_answer("next request", &r, 200, NULL, NULL);
+	faults_curl(&r, "/hello", NULL, &secs);
+	faults_assert_answer("next request", &r, 200, NULL, NULL);
 	ck_assert_str_eq(r.body, "hello\n");
 	hresp_free(&r);
 	/* After the next request, so its connection is counted closed too. */
-	for (end = harness_now() + SETTLE_MS / 1000.0;;) {
-		fds = harness_fd_count(H->daemon_pid);
+	for (end = harness_now() + FAULTS_SETTLE_MS / 1000.0;;) {
+		fds = harness_fd_count(faults_h->daemon_pid);
 		if (fds == b->fds || harness_now() >= end)
 			break;
 		usleep(20000);
 	}
-	fd_desc(H->daemon_pid, desc, sizeof(desc));
+	fd_desc(faults_h->daemon_pid, desc, sizeof(desc));
 	ck_assert_msg(fds == b->fds, "%s: the daemon has %d fds, %d before: "
 	    "%s", what, fds, b->fds, desc);
 }
 
-/* The invocation record of rid contains want (polled: it is written once
- * the process is reaped). */
-static void assert_record(const char *rid, const char *want)
+/* Polled: the record is written once the process is reaped. */
+void faults_assert_record(const char *rid, const char *want)
 {
 	char key[96];
 	const char *const needles[] = { key, want, NULL };
-	double end = harness_now() + SETTLE_MS / 1000.0;
+	double end = harness_now() + FAULTS_SETTLE_MS / 1000.0;
 
 	snprintf(key, sizeof(key), "\"request_id\":\"%s\"", rid);
-	while (!harness_log_has(H, needles) && harness_now() < end)
+	while (!harness_log_has(faults_h, needles) && harness_now() < end)
 		usleep(50000);
-	ck_assert_msg(harness_log_has(H, needles), "no record of %s with %s:"
-	    "\n%s", rid, want, log_tail());
+	ck_assert_msg(harness_log_has(faults_h, needles), "no record of %s "
+	    "with %s:\n%s", rid, want, harness_log_tail(faults_h));
 }
 
-/* Entries in the directory rel of the temp dir (-1 if unreadable). */
-static int dir_entries(const char *rel)
-{
-	char path[512];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	if (harness_path(H, rel, path, sizeof(path)) != 0 ||
-	    (d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-/* A file of len bytes in out/; its "@path" for curl into arg. */
-static void payload(const char *rel, size_t len, char *arg, size_t alen)
+void faults_payload(const char *rel, size_t len, char *arg, size_t alen)
 {
 	char path[512];
 	char *data = malloc(len);
@@ -459,587 +411,18 @@ static void payload(const char *rel, size_t len, char *arg, size_t alen)
 	ck_assert_ptr_nonnull(data);
 	for (i = 0; i < len; i++)
 		data[i] = (char)('a' + i % 26);
-	ck_assert_int_eq(harness_path(H, rel, path, sizeof(path)), 0);
+	ck_assert_int_eq(harness_path(faults_h, rel, path, sizeof(path)), 0);
 	ck_assert_int_eq(harness_write_file(path, data, len, 0644), 0);
 	free(data);
 	snprintf(arg, alen, "@%s", path);
 }
 
-/* ---- table: one request, a status, a code, a time window -------------- */
-
-struct fault {
-	int num;
-	const char *name, *path;
-	int status;
-	const char *code, *alt;     /* JSON error code (NULL: none) */
-	double min_s, max_s;        /* answered within */
-	const char *record;         /* in the invocation record, or NULL */
-	void (*extra)(const char *rid);
-};
-
-/* 11: dd was stopped at fsize. */
-static void bigfile_check(const char *rid)
-{
-	char rel[128], path[512];
-	struct stat st;
-
-	snprintf(rel, sizeof(rel), "spool/big.%s", rid);
-	ck_assert_int_eq(harness_path(H, rel, path, sizeof(path)), 0);
-	ck_assert_msg(stat(path, &st) == 0, "%s not written", path);
-	ck_assert_msg(st.st_size <= 1024 * 1024, "%s is %lld bytes, over "
-	    "fsize 1M", path, (long long)st.st_size);
-}
-
-/* 12: no core in the function's cwd (core: 0 by default); a control
- * with core: unlimited shows a core would land there, when the kernel's
- * core_pattern is a plain relative file name. */
-static void segv_check(const char *rid)
-{
-	char *pat = harness_read_file("/proc/sys/kernel/core_pattern", NULL);
-	int plain = pat != NULL && pat[0] != '|' && strchr(pat, '/') == NULL;
-	struct hresp r;
-	double secs;
-
-	(void)rid;
-	free(pat);
-	ck_assert_msg(dir_entries("spool/segv") == 0, "a core file was "
-	    "written in the function's cwd (core: 0)");
-	if (!plain) {
-		printf("fault 12 segfault: core_pattern is not a plain file "
-		    "name: control skipped\n");
-		return;
-	}
-	fcurl(&r, "/segvcore", NULL, &secs);
-	assert_answer("segvcore", &r, 502, "crashed", NULL);
-	hresp_free(&r);
-	ck_assert_msg(dir_entries("spool/segvcore") > 0, "control: no core "
-	    "with core: unlimited, so the check above proves nothing");
-}
-
-static const struct fault TABLE[] = {
-	{ 1, "memory_limit", "/memhog", 502, "crashed", "bad_response",
-	    0, 5, NULL, NULL },
-	{ 2, "cpu_limit", "/spin", 502, "crashed", NULL, 0.9, 3,
-	    "\"outcome\":\"crashed\"", NULL },
-	{ 3, "sleep_past_timeout", "/sleeper", 504, "timeout", NULL, 0.9, 1.8,
-	    "\"outcome\":\"timeout\"", NULL },
-	{ 11, "fsize_limit", "/bigfile", 502, "crashed", NULL, 0, 3,
-	    "\"signal\":25", bigfile_check },
-	{ 12, "segfault", "/segv", 502, "crashed", NULL, 0, 2,
-	    "\"signal\":11", segv_check },
-	{ 13, "exit_3_no_output", "/exit3", 502, "bad_response", NULL, 0, 2,
-	    "\"exit_code\":3", NULL },
-	{ 14, "endless_header_block", "/endless", 502, "bad_response", NULL,
-	    0, 2, "\"outcome\":\"error\"", NULL },
-	{ 15, "missing_interpreter", "/noint", 502, "exec_failed", NULL, 0, 2,
-	    "\"outcome\":\"exec_failed\"", NULL },
-};
-
-START_TEST(table_fault)
-{
-	const struct fault *f = &TABLE[_i];
-	char rid[64], what[96], code[64];
-	struct snap b;
-	struct hresp r;
-	double secs;
-
-	snprintf(what, sizeof(what), "fault %d %s", f->num, f->name);
-	snap(&b);
-	fcurl(&r, f->path, NULL, &secs);
-	report(f->num, f->name, "answered in %.0f ms (%d %s)", secs * 1000,
-	    r.status, json_str(r.body, "error", code, sizeof(code)) ? code :
-	    "-");
-	assert_answer(what, &r, f->status, f->code, f->alt);
-	ck_assert_msg(secs >= f->min_s && secs < f->max_s, "%s: answered in "
-	    "%.3f s, want %.1f..%.1f s", what, secs, f->min_s, f->max_s);
-	rid_of(&r, rid, sizeof(rid));
-	hresp_free(&r);
-	if (f->record != NULL)
-		assert_record(rid, f->record);
-	if (f->extra != NULL)
-		f->extra(rid);
-	settle(what, rid, &b);
-}
-END_TEST
-
-/* ---- 4: ignores SIGTERM ---------------------------------------------- */
-
-START_TEST(f4_ignores_sigterm)
-{
-	char rid[64], env[96], desc[1024];
-	const char *const one[] = { env, NULL };
-	struct snap b;
-	struct hresp r;
-	double t0 = harness_now(), secs, gone;
-	int n;
-
-	snap(&b);
-	fcurl(&r, "/noterm", NULL, &secs);
-	assert_answer("fault 4", &r, 504, "timeout", NULL);
-	rid_of(&r, rid, sizeof(rid));
-	hresp_free(&r);
-	snprintf(env, sizeof(env), "FN_REQUEST_ID=%s", rid);
-	n = harness_procs(one, -1, 3000, desc, sizeof(desc));
-	gone = harness_now() - t0;
-	report(4, "ignores_sigterm", "answered in %.0f ms, processes gone at "
-	    "%.0f ms", secs * 1000, gone * 1000);
-	ck_assert_msg(secs >= 0.9 && secs < 1.8, "504 after %.3f s, want ~1 s",
-	    secs);
-	ck_assert_msg(n == 0 && gone < 2.6, "%d process(es) left %.3f s after "
-	    "the request (timeout 1 s + kill_grace 1 s): %s", n, gone, desc);
-	settle("fault 4", rid, &b);
-}
-END_TEST
-
-/* ---- 5: fork bomb under nproc (root only) ------------------------------ */
-
-START_TEST(f5_fork_bomb)
-{
-	char rid[64], desc[2048];
-	uid_t uid;
-	gid_t gid;
-	struct snap b;
-	struct hresp r;
-	double secs;
-	int stop[2], res[2], max = 0, n;
-	pid_t sampler;
-
-	ck_assert_int_eq(harness_ensure_user(TEST_USER, &uid, &gid), 0);
-	harness_procs_kill(NULL, (long)uid);
-	n = harness_procs(NULL, (long)uid, SETTLE_MS, desc, sizeof(desc));
-	ck_assert_msg(n == 0, "processes of %s before the test: %s",
-	    TEST_USER, desc);
-	snap(&b);
-	/* A sampler counts the user's processes while the request runs,
-	 * zombies too: the bomb's shells exec sleep and never reap. */
-	ck_assert_int_eq(pipe(stop), 0);
-	ck_assert_int_eq(pipe(res), 0);
-	sampler = fork();
-	ck_assert_int_ne(sampler, -1);
-	if (sampler == 0) {
-		struct pollfd pfd = { .fd = stop[0], .events = POLLIN };
-
-		close(stop[1]);
-		while (poll(&pfd, 1, 5) == 0) {
-			n = harness_uid_tasks((long)uid);
-			max = n > max ? n : max;
-		}
-		_exit(write(res[1], &max, sizeof(max)) == sizeof(max) ? 0 : 1);
-	}
-	close(stop[0]);
-	close(res[1]);
-	fcurl(&r, "/bomb", NULL, &secs);
-	close(stop[1]);
-	ck_assert_int_eq(read(res[0], &max, sizeof(max)), sizeof(max));
-	close(res[0]);
-	waitpid(sampler, NULL, 0);
-	report(5, "fork_bomb", "answered in %.0f ms (%d), at most %d processes "
-	    "of %s", secs * 1000, r.status, max, TEST_USER);
-	assert_answer("fault 5", &r, 504, "timeout", NULL);
-	rid_of(&r, rid, sizeof(rid));
-	hresp_free(&r);
-	ck_assert_msg(secs >= 2.9 && secs < 4.5, "504 after %.3f s, want ~3 s",
-	    secs);
-	ck_assert_msg(max <= 20, "%d processes of %s at once, nproc is 20",
-	    max, TEST_USER);
-	ck_assert_msg(max >= 10, "only %d processes of %s: the bomb did not "
-	    "go off", max, TEST_USER);
-	assert_gone("fault 5 (user " TEST_USER ")", NULL, (long)uid);
-	settle("fault 5", rid, &b);
-}
-END_TEST
-
-/* ---- 6, 7: the answer comes, what was left running goes --------------- */
-
-START_TEST(f6_setsid_grandchild)
-{
-	char rid[64], rel[128], path[512], *pidtxt;
-	struct snap b;
-	struct hresp r;
-	double secs;
-
-	snap(&b);
-	fcurl(&r, "/escape", NULL, &secs);
-	assert_answer("fault 6", &r, 200, NULL, NULL);
-	ck_assert_str_eq(r.body, "parent done\n");
-	rid_of(&r, rid, sizeof(rid));
-	hresp_free(&r);
-	snprintf(rel, sizeof(rel), "spool/escape.%s", rid);
-	ck_assert_int_eq(harness_path(H, rel, path, sizeof(path)), 0);
-	pidtxt = harness_read_file(path, NULL);
-	ck_assert_msg(pidtxt != NULL, "the grandchild never ran");
-	pidtxt[strcspn(pidtxt, "\n")] = '\0';
-	report(6, "setsid_grandchild", "answered in %.0f ms (grandchild pid "
-	    "%s)", secs * 1000, pidtxt);
-	free(pidtxt);
-	ck_assert_msg(secs < 1.0, "answered after %.3f s: held by the "
-	    "grandchild's stdout", secs);
-	settle("fault 6", rid, &b);
-}
-END_TEST
-
-START_TEST(f7_closes_stdout)
-{
-	char rid[64], env[96], desc[1024];
-	const char *const one[] = { env, NULL };
-	struct snap b;
-	struct hresp r;
-	double secs, t_answer, gone;
-	int n;
-
-	snap(&b);
-	fcurl(&r, "/closer", NULL, &secs);
-	t_answer = harness_now();
-	assert_answer("fault 7", &r, 200, NULL, NULL);
-	ck_assert_str_eq(r.body, "closed early\n");
-	rid_of(&r, rid, sizeof(rid));
-	hresp_free(&r);
-	snprintf(env, sizeof(env), "FN_REQUEST_ID=%s", rid);
-	n = harness_procs(one, -1, 3000, desc, sizeof(desc));
-	gone = harness_now() - t_answer;
-	report(7, "closes_stdout", "answered in %.0f ms, process gone %.0f ms "
-	    "later%s", secs * 1000, gone * 1000, n ? " (NOT gone)" : "");
-	ck_assert_msg(secs < 1.0, "answered after %.3f s", secs);
-	ck_assert_msg(n == 0 && gone < 2.0, "%d process(es) still running "
-	    "%.1f s after the response ended (kill_grace 1 s, timeout 20 s): "
-	    "%s", n, gone, desc);
-	settle("fault 7", rid, &b);
-}
-END_TEST
-
-/* ---- 8, 9: bodies ------------------------------------------------------ */
-
-START_TEST(f8_never_reads_stdin)
-{
-	char arg[600], rid[64];
-	const char *args[] = { "--data-binary", arg, "-H",
-	    "Content-Type: application/octet-stream", "--max-time", "60", NULL };
-	struct snap b;
-	struct hresp r;
-	double secs;
-
-	payload("out/20m.bin", 20u << 20, arg, sizeof(arg));
-	snap(&b);
-	fcurl(&r, "/noread", args, &secs);
-	report(8, "never_reads_stdin", "answered in %.0f ms (%d)", secs * 1000,
-	    r.status);
-	assert_answer("fault 8", &r, 200, NULL, NULL);
-	ck_assert_str_eq(r.body, "ignored the body\n");
-	ck_assert_msg(secs < 10, "20 MiB POST answered after %.1f s", secs);
-	rid_of(&r, rid, sizeof(rid));
-	hresp_free(&r);
-	settle("fault 8", rid, &b);
-}
-END_TEST
-
-START_TEST(f9_writes_before_reading)
-{
-	char arg[600], rid[64];
-	const char *args[] = { "--data-binary", arg, "-H",
-	    "Content-Type: application/octet-stream", "--max-time", "60", NULL };
-	struct snap b;
-	struct hresp r;
-	double secs;
-	size_t i;
-
-	payload("out/1m.bin", 1u << 20, arg, sizeof(arg));
-	snap(&b);
-	fcurl(&r, "/writefirst", args, &secs);
-	report(9, "writes_before_reading", "answered in %.0f ms (%d, %zu "
-	    "bytes)", secs * 1000, r.status, r.body_len);
-	assert_answer("fault 9", &r, 200, NULL, NULL);
-	ck_assert_msg(r.curl_rc == 0, "curl exited %d", r.curl_rc);
-	ck_assert_msg(r.body_len == 1u << 20, "body %zu bytes, want 1 MiB",
-	    r.body_len);
-	for (i = 0; i < r.body_len && r.body[i] == '\0'; i++)
-		;
-	ck_assert_msg(i == r.body_len, "byte %zu is not 0", i);
-	rid_of(&r, rid, sizeof(rid));
-	hresp_free(&r);
-	settle("fault 9", rid, &b);
-}
-END_TEST
-
-/* ---- 10: endless output ---------------------------------------------- */
-
-START_TEST(f10_endless_output)
-{
-	char extra[200];
-	struct snap b, a;
-	struct hhttp r;
-	double t0, secs;
-	int fd;
-
-	snap(&b);
-	snprintf(extra, sizeof(extra), "%s\r\n", TAG_HDR);
-	fd = harness_http_connect(H);
-	ck_assert_int_ge(fd, 0);
-	t0 = harness_now();
-	ck_assert_int_eq(harness_http_send(fd, "/yes", extra, 0), 0);
-	ck_assert_int_eq(harness_http_read(fd, &r, 20000), 0);
-	secs = harness_now() - t0;
-	close(fd);
-	snap(&a);
-	report(10, "endless_output", "cut after %.0f ms, %zu bytes, daemon "
-	    "VmRSS %+ld kB, VmHWM %+ld kB%s", secs * 1000, r.body_len,
-	    a.rss_kb - b.rss_kb, a.hwm_kb - b.hwm_kb, daemon_sanitized() ?
-	    " (sanitizer build: RSS not checked)" : "");
-	ck_assert_msg(r.status == 200 && r.rid[0] != '\0', "status %d, want "
-	    "200 with an X-Request-Id", r.status);
-	ck_assert_msg(!r.complete, "the body of an endless function ended "
-	    "as if complete (%zu bytes)", r.body_len);
-	ck_assert_msg(r.body_len > 1024 * 1024, "only %zu bytes came",
-	    r.body_len);
-	ck_assert_msg(secs >= 1.8 && secs < 4.5, "cut after %.3f s, timeout "
-	    "is 2 s", secs);
-	ck_assert_msg(daemon_sanitized() || (a.rss_kb - b.rss_kb < 16 * 1024 &&
-	    a.hwm_kb - b.hwm_kb < 16 * 1024), "daemon RSS %ld -> %ld kB, peak "
-	    "%ld -> %ld kB", b.rss_kb, a.rss_kb, b.hwm_kb, a.hwm_kb);
-	settle("fault 10", r.rid, &b);
-}
-END_TEST
-
-/* ---- 16: the client goes away ---------------------------------------- */
-
-START_TEST(f16_client_disconnects)
-{
-	static const char *const args[] = { "--max-time", "1", NULL };
-	char rid[64], env[96], desc[1024];
-	const char *const one[] = { env, NULL };
-	struct snap b;
-	struct hresp r;
-	double secs, t_gaveup, gone;
-	int n;
-
-	snap(&b);
-	fcurl(&r, "/ticker", args, &secs);
-	t_gaveup = harness_now();
-	ck_assert_msg(r.curl_rc == 28, "curl exited %d, want 28 (time out)",
-	    r.curl_rc);
-	assert_answer("fault 16", &r, 200, NULL, NULL);
-	ck_assert_msg(strstr(r.body, "tick 0\n") != NULL, "no tick streamed: "
-	    "%s", r.body);
-	rid_of(&r, rid, sizeof(rid));
-	hresp_free(&r);
-	snprintf(env, sizeof(env), "FN_REQUEST_ID=%s", rid);
-	n = harness_procs(one, -1, 3000, desc, sizeof(desc));
-	gone = harness_now() - t_gaveup;
-	report(16, "client_disconnects", "curl gave up after %.0f ms, "
-	    "processes gone %.0f ms later", secs * 1000, gone * 1000);
-	ck_assert_msg(n == 0 && gone <= 1.0, "%d process(es) left %.3f s "
-	    "after the client went away: %s", n, gone, desc);
-	assert_record(rid, "\"outcome\":\"client_abort\"");
-	settle("fault 16", rid, &b);
-}
-END_TEST
-
-/* ---- 17: 200 at once against concurrency 4 ------------------------------ */
-
-#define BURST 200
-
-struct bconn {
-	int fd;
-	double t_sent, t_done;
-	size_t len;
-	char buf[2048];
-};
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Read whatever is ready on c; close it at EOF. */
-static void bconn_read(struct bconn *c)
-{
-	char tmp[4096];
-	ssize_t n = read(c->fd, tmp, sizeof(tmp));
-	size_t k;
-
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		close(c->fd);
-		c->fd = -1;
-		c->t_done = harness_now();
-		return;
-	}
-	k = (size_t)n;
-	if (k > sizeof(c->buf) - 1 - c->len)
-		k = sizeof(c->buf) - 1 - c->len;
-	memcpy(c->buf + c->len, tmp, k);
-	c->len += k;
-	c->buf[c->len] = '\0';
-}
-
-/* All connections to completion (or 20 s); returns how many finished. */
-static int burst_run(struct bconn *c, int n)
-{
-	struct pollfd *pfd = calloc((size_t)n, sizeof(*pfd));
-	double end = harness_now() + 20;
-	int i, open_n = n, done = 0;
-
-	ck_assert_ptr_nonnull(pfd);
-	while (open_n > 0 && harness_now() < end) {
-		for (i = 0; i < n; i++) {
-			pfd[i].fd = c[i].fd;
-			pfd[i].events = POLLIN;
-			pfd[i].revents = 0;
-		}
-		if (poll(pfd, (nfds_t)n, 100) <= 0)
-			continue;
-		for (i = 0; i < n; i++)
-			if (pfd[i].revents != 0 && c[i].fd >= 0)
-				bconn_read(&c[i]);
-		for (open_n = 0, i = 0; i < n; i++)
-			open_n += c[i].fd >= 0;
-	}
-	for (i = 0; i < n; i++) {
-		done += c[i].fd < 0;
-		if (c[i].fd >= 0)
-			close(c[i].fd);
-	}
-	free(pfd);
-	return done;
-}
-
-START_TEST(f17_burst_503)
-{
-	struct bconn *c = calloc(BURST + 1, sizeof(*c));
-	double lat[BURST], first200 = 0, t0;
-	char extra[200], bad[256] = "";
-	int i, done, n200 = 0, n503 = 0, nlat = 0;
-	struct hhttp r;
-	struct snap b;
-	size_t hl;
-
-	ck_assert_ptr_nonnull(c);
-	snap(&b);
-	snprintf(extra, sizeof(extra), "%s\r\n", TAG_HDR);
-	t0 = harness_now();
-	for (i = 0; i <= BURST; i++) {
-		c[i].fd = harness_http_connect(H);
-		ck_assert_msg(c[i].fd >= 0, "connection %d refused", i);
-		c[i].t_sent = harness_now();
-		/* The last one is another function, while the naps run. */
-		ck_assert_int_eq(harness_http_send(c[i].fd, i < BURST ? "/nap" :
-		    "/hello", extra, 0), 0);
-		fcntl(c[i].fd, F_SETFL, O_NONBLOCK);
-	}
-	done = burst_run(c, BURST + 1);
-	ck_assert_msg(done == BURST + 1, "%d of %d requests unanswered after "
-	    "20 s", BURST + 1 - done, BURST + 1);
-	for (i = 0; i < BURST; i++) {
-		if (harness_http_head(c[i].buf, c[i].len, &r, &hl) != 0)
-			r.status = 0;
-		if (r.status == 200) {
-			n200++;
-			if (first200 == 0 || c[i].t_done < first200)
-				first200 = c[i].t_done;
-		} else if (r.status == 503 && strcmp(r.retry_after, "1") == 0 &&
-		    strstr(c[i].buf + hl, "\"error\":\"busy\"") != NULL) {
-			n503++;
-			lat[nlat++] = c[i].t_done - c[i].t_sent;
-		} else if (bad[0] == '\0')
-			snprintf(bad, sizeof(bad), "%.200s", c[i].buf);
-	}
-	qsort(lat, (size_t)nlat, sizeof(lat[0]), cmp_double);
-	ck_assert_int_eq(harness_http_head(c[BURST].buf, c[BURST].len, &r, &hl),
-	    0);
-	report(17, "burst_503", "%d x 200, %d x 503 in %.0f ms; 503 latency "
-	    "p50 %.1f ms, p99 %.1f ms, max %.1f ms; other function %d in %.1f "
-	    "ms", n200, n503, (harness_now() - t0) * 1000,
-	    nlat ? lat[nlat / 2] * 1000 : -1,
-	    nlat ? lat[(nlat * 99) / 100] * 1000 : -1,
-	    nlat ? lat[nlat - 1] * 1000 : -1, r.status,
-	    (c[BURST].t_done - c[BURST].t_sent) * 1000);
-	ck_assert_msg(n200 == 4 && n503 == BURST - 4, "%d x 200, %d x 503 "
-	    "(with Retry-After: 1 and busy), want 4 and %d; first other: %s",
-	    n200, n503, BURST - 4, bad);
-	ck_assert_msg(lat[nlat - 1] < 1.0, "a 503 took %.3f s", lat[nlat - 1]);
-	ck_assert_msg(r.status == 200 && c[BURST].t_done < first200,
-	    "other function: %d, done %.3f s after the first nap finished",
-	    r.status, c[BURST].t_done - first200);
-	free(c);
-	settle("fault 17", "", &b);
-}
-END_TEST
-
-/* ---- 18: 10 000 in a row ------------------------------------------------ */
-
-#define SEQUENTIAL 10000
-
-START_TEST(f18_ten_thousand)
-{
-	char extra[200], first_bad[128] = "", bad_rid[64] = "";
-	struct snap b, a;
-	struct hhttp r;
-	double t0, secs, end;
-	int i, fd = -1, ok = 0, conns = 0;
-
-	snap(&b);
-	snprintf(extra, sizeof(extra), "%s\r\n", TAG_HDR);
-	t0 = harness_now();
-	for (i = 0; i < SEQUENTIAL; i++) {
-		if (fd < 0) {
-			fd = harness_http_connect(H);
-			ck_assert_int_ge(fd, 0);
-			conns++;
-		}
-		if (harness_http_send(fd, "/hello", extra, 1) != 0 ||
-		    harness_http_read(fd, &r, 10000) != 0)
-			r.status = 0;
-		if (r.status == 200 && r.complete && r.body_len == 6)
-			ok++;
-		else if (first_bad[0] == '\0') {
-			snprintf(first_bad, sizeof(first_bad), "request %d: "
-			    "status %d, %zu bytes, complete %d", i, r.status,
-			    r.body_len, r.complete);
-			snprintf(bad_rid, sizeof(bad_rid), "%s", r.rid);
-		}
-		if (!r.keep || r.status == 0) {
-			close(fd);
-			fd = -1;
-		}
-	}
-	secs = harness_now() - t0;
-	if (fd >= 0)
-		close(fd);
-	/* A connection's thread is parked (fnl-idle) once nginx closes it. */
-	for (end = harness_now() + SETTLE_MS / 1000.0; harness_now() < end;) {
-		snap(&a);
-		if (a.threads == b.threads && a.fds == b.fds)
-			break;
-		usleep(50000);
-	}
-	report(18, "ten_thousand", "%d requests in %.1f s (%.0f/s, %d "
-	    "connections); daemon fds %d -> %d, busy threads %ld -> %ld, VmRSS "
-	    "%ld -> %ld kB%s", SEQUENTIAL, secs, SEQUENTIAL / secs, conns,
-	    b.fds, a.fds, b.threads, a.threads, b.rss_kb, a.rss_kb,
-	    daemon_sanitized() ? " (sanitizer build: RSS not checked)" : "");
-	ck_assert_msg(ok == SEQUENTIAL, "%d of %d answered 200; first bad: "
-	    "%s; its log:\n%s", ok, SEQUENTIAL, first_bad, log_about(bad_rid));
-	ck_assert_msg(a.threads == b.threads, "daemon busy threads %ld -> %ld",
-	    b.threads, a.threads);
-	ck_assert_msg(daemon_sanitized() || a.rss_kb - b.rss_kb < 8 * 1024,
-	    "daemon VmRSS %ld -> "
-	    "%ld kB", b.rss_kb, a.rss_kb);
-	settle("fault 18", "", &b);
-}
-END_TEST
-
 /* ---- suite --------------------------------------------------------------- */
 
 static TCase *tcase(const char *name, int timeout)
 {
-	TCase *tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, servers_up, servers_down);
-	tcase_add_checked_fixture(tc, sweep, NULL);
-	tcase_set_timeout(tc, timeout);
-	return tc;
+	return harness_tcase(name, timeout, servers_up, servers_down, sweep,
+	    NULL);
 }
 
 static Suite *suite_faults(void)
@@ -1047,53 +430,23 @@ static Suite *suite_faults(void)
 	Suite *s = suite_create("faults");
 	TCase *tc = tcase("process", 60);
 
-	tcase_add_loop_test(tc, table_fault, 0,
-	    (int)(sizeof(TABLE) / sizeof(TABLE[0])));
-	tcase_add_test(tc, f4_ignores_sigterm);
-	tcase_add_test(tc, f6_setsid_grandchild);
-	tcase_add_test(tc, f7_closes_stdout);
-	tcase_add_test(tc, f16_client_disconnects);
+	faults_add_crash(tc);
+	faults_add_teardown(tc);
 	suite_add_tcase(s, tc);
 
 	tc = tcase("io", 120);
-	tcase_add_test(tc, f8_never_reads_stdin);
-	tcase_add_test(tc, f9_writes_before_reading);
-	tcase_add_test(tc, f10_endless_output);
+	faults_add_io(tc);
 	suite_add_tcase(s, tc);
 
-	if (geteuid() == 0) {
-		tc = tcase("user", 60);
-		tcase_add_test(tc, f5_fork_bomb);
-		suite_add_tcase(s, tc);
-	} else
-		printf("faults: not root: fault 5 (fork bomb under user %s "
-		    "with nproc) not run\n", TEST_USER);
+	tc = tcase("user", 60);
+	faults_add_user(tc);
+	suite_add_tcase(s, tc);
 
 	tc = tcase("load", 600);
-	tcase_add_test(tc, f17_burst_503);
-	tcase_add_test(tc, f18_ten_thousand);
+	faults_add_load(tc);
 	suite_add_tcase(s, tc);
 	return s;
 }
 
-int main(void)
-{
-	const char *nginx = getenv("NGINX") ? getenv("NGINX") :
-	    "/usr/sbin/nginx";
-	const char *curl = getenv("CURL") ? getenv("CURL") : "/usr/bin/curl";
-	SRunner *sr;
-	int failed;
-
-	if (access(nginx, X_OK) != 0 || access(curl, X_OK) != 0 ||
-	    access("/etc/nginx/fastcgi_params", R_OK) != 0) {
-		fprintf(stderr, "faults: needs %s, %s and "
-		    "/etc/nginx/fastcgi_params; skipped\n", nginx, curl);
-		return 77;
-	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	sr = srunner_create(suite_faults());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+HARNESS_BINARY(faults, HARNESS_NEEDS_NGINX | HARNESS_NEEDS_CURL,
+    .suite = suite_faults);

@@ -200,34 +200,43 @@ int harness_write_file(const char *path, const void *data, size_t len,
 }
 
 
+int hint_read_some(int fd, char **buf, size_t *cap, size_t *used)
+{
+	char *nb;
+	ssize_t n;
+
+	if (*cap - *used < 4096) {
+		nb = realloc(*buf, *cap * 2 + 4096);
+		if (nb == NULL)
+			return -1;
+		*buf = nb;
+		*cap = *cap * 2 + 4096;
+	}
+	n = read(fd, *buf + *used, *cap - *used - 1);
+	if (n > 0)
+		*used += (size_t)n;
+	(*buf)[*used] = '\0';
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	return n > 0;
+}
+
 /* Read fd to EOF into a malloc'd NUL-terminated buffer. */
 char *hint_slurp_fd(int fd, size_t *len)
 {
-	size_t cap = 256, used = 0;
-	char *buf = malloc(cap), *nb;
-	ssize_t n;
+	size_t cap = 0, used = 0;
+	char *buf = NULL;
+	int rc;
 
-	while (buf != NULL) {
-		if (cap - used < 2) {
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		n = read(fd, buf + used, cap - used - 1);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			buf[used] = '\0';
-			if (len != NULL)
-				*len = used;
-			return buf;
-		}
-		used += (size_t)n;
+	while ((rc = hint_read_some(fd, &buf, &cap, &used)) == 1)
+		;
+	if (rc < 0) {
+		free(buf);
+		return NULL;
 	}
-	free(buf);
-	return NULL;
+	if (len != NULL)
+		*len = used;
+	return buf;
 }
 
 char *harness_read_file(const char *path, size_t *len)
@@ -242,14 +251,36 @@ char *harness_read_file(const char *path, size_t *len)
 	return s;
 }
 
+int harness_dir_count(const struct harness *h, const char *rel,
+    const char *prefix)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	if (harness_path(h, rel, path, sizeof(path)) != 0 ||
+	    (d = opendir(path)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.' &&
+		    strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+	closedir(d);
+	return n;
+}
+
 char *harness_expand(const struct harness *h, const char *text)
 {
-	static const char *const keys[] = { "@DIR@", "@SOCK@", "@SH@" };
-	const char *vals[] = { h->dir, h->sock, h->sh };
-	enum { NKEYS = 3 };
+	static const char *const keys[] = { "@DIR@", "@SOCK@", "@SH@",
+	    "@PORT@" };
+	char port[16];
+	const char *vals[] = { h->dir, h->sock, h->sh, port };
+	enum { NKEYS = 4 };
 	size_t cap = strlen(text) + 1, used = 0, i, vl;
 	const char *p = text;
 	char *out;
+
+	snprintf(port, sizeof(port), "%d", h->port);
 
 	for (i = 0; i < NKEYS; i++)
 		for (const char *q = strstr(text, keys[i]); q != NULL;
@@ -295,7 +326,7 @@ struct harness *harness_new(void)
 		{ "bin", 0755 }, { "drop", 0755 }, { "spool", 01777 },
 		{ "nginx", 0700 }, { "out", 0700 },
 	};
-	const char *base = getenv("TMPDIR");
+	const char *base = getenv("FNL_TEST_TMPDIR");
 	struct harness *h = calloc(1, sizeof(*h));
 	char path[512], *rp;
 	size_t i;
@@ -303,6 +334,19 @@ struct harness *harness_new(void)
 
 	if (h == NULL)
 		return NULL;
+	/* As root the daemon gives each function a /tmp of its own (isolate
+	 * tmp): what the functions run and write (bin/, spool/) must live
+	 * elsewhere. */
+	if (base == NULL && geteuid() == 0) {
+		base = HARNESS_ROOT_TMP;
+		if (mkdir(base, 0755) == -1 && errno != EEXIST) {
+			hint_fail("mkdir %s: %s", base, strerror(errno));
+			free(h);
+			return NULL;
+		}
+	}
+	if (base == NULL)
+		base = getenv("TMPDIR");
 	/* The socket path must fit sun_path (108 bytes). */
 	if (base == NULL || base[0] != '/' || strlen(base) > 60)
 		base = "/tmp";
@@ -394,7 +438,7 @@ static int connects_tcp(int port)
 	return ok;
 }
 
-int hint_connects_unix(const char *path)
+int harness_connects_unix(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
@@ -409,11 +453,13 @@ int hint_connects_unix(const char *path)
 
 /* ---- nginx --------------------------------------------------------------- */
 
-/* One nginx.conf. master_process off: nginx stays a single process, our
- * child, with our own credentials — so it can always connect to the
- * daemon's socket whatever socket_mode the daemon applies, and there are
- * no workers switching to nobody that would need access to the temp dir. */
-static const char NGINX_CONF[] =
+/* The frame of every nginx.conf the harness writes; %d is
+ * worker_connections, %s the caller's part of the http block.
+ * master_process off: nginx stays a single process, our child, with our
+ * own credentials — so it can always connect to the daemon's socket
+ * whatever socket_mode the daemon applies, and there are no workers
+ * switching to nobody that would need access to the temp dir. */
+static const char NGINX_MAIN[] =
     "daemon off;\n"
     "master_process off;\n"
     "worker_processes 1;\n"
@@ -421,44 +467,49 @@ static const char NGINX_CONF[] =
     "error_log @DIR@/nginx/error.log info;\n"
     "events { worker_connections %d; }\n"
     "http {\n"
-    "  access_log @DIR@/nginx/access.log;\n"
     "  default_type application/octet-stream;\n"
     "  client_body_temp_path @DIR@/nginx/client_body;\n"
     "  fastcgi_temp_path @DIR@/nginx/fastcgi;\n"
     "  proxy_temp_path @DIR@/nginx/proxy;\n"
     "  uwsgi_temp_path @DIR@/nginx/uwsgi;\n"
     "  scgi_temp_path @DIR@/nginx/scgi;\n"
+    "%s"
+    "}\n";
+
+/* harness_start_nginx's part: one server passing everything to the
+ * daemon's socket; %s is the caller's extra locations. */
+static const char NGINX_SERVER[] =
+    "  access_log @DIR@/nginx/access.log;\n"
     "  client_max_body_size 64m;\n"
     "  fastcgi_connect_timeout 5s;\n"
     "  fastcgi_send_timeout 60s;\n"
     "  fastcgi_read_timeout 60s;\n"
     "  server {\n"
-    "    listen 127.0.0.1:%d;\n"
+    "    listen 127.0.0.1:@PORT@;\n"
     "    server_name localhost;\n"
     "    location / {\n"
     "      include /etc/nginx/fastcgi_params;\n"
     "      fastcgi_pass unix:@SOCK@;\n"
     "    }\n"
     "%s\n"
-    "  }\n"
-    "}\n";
+    "  }\n";
 
 /* Write the conf for h->port and start nginx; wait until it listens.
  * 1 if the port was taken (caller retries), 0 ok, -1 error. */
-static int nginx_try(struct harness *h, const char *extra)
+static int nginx_try(struct harness *h, const char *http)
 {
 	char conf[512], prefix[512], elog[512], pidf[512], *text;
 	const char *bin = getenv("NGINX") ? getenv("NGINX") : NGINX_DEFAULT;
 	const char *envp[] = { PATH_ENV, NULL };
 	double end;
 	int n, status, rc;
-	size_t cap = sizeof(NGINX_CONF) + strlen(extra) + 32;
+	size_t cap = sizeof(NGINX_MAIN) + strlen(http) + 32;
 	char *raw = malloc(cap);
 
 	if (raw == NULL)
 		return -1;
-	n = snprintf(raw, cap, NGINX_CONF, h->worker_connections > 0 ?
-	    h->worker_connections : 512, h->port, extra);
+	n = snprintf(raw, cap, NGINX_MAIN, h->worker_connections > 0 ?
+	    h->worker_connections : 512, http);
 	text = (n > 0 && (size_t)n < cap) ? harness_expand(h, raw) : NULL;
 	free(raw);
 	if (text == NULL || harness_path(h, "nginx/nginx.conf", conf,
@@ -507,7 +558,7 @@ static int nginx_try(struct harness *h, const char *extra)
 	return -1;
 }
 
-int harness_start_nginx(struct harness *h, const char *extra_locations)
+int harness_start_nginx_http(struct harness *h, const char *http)
 {
 	int attempt, rc = -1;
 
@@ -515,12 +566,28 @@ int harness_start_nginx(struct harness *h, const char *extra_locations)
 		h->port = harness_free_port();
 		if (h->port <= 0)
 			return -1;
-		rc = nginx_try(h, extra_locations ? extra_locations : "");
+		rc = nginx_try(h, http);
 		if (rc != 1)
 			return rc;
 	}
 	hint_fail("no free port for nginx after %d attempts", attempt);
 	return -1;
+}
+
+int harness_start_nginx(struct harness *h, const char *extra_locations)
+{
+	const char *extra = extra_locations ? extra_locations : "";
+	size_t cap = sizeof(NGINX_SERVER) + strlen(extra);
+	char *http = malloc(cap);
+	int n, rc = -1;
+
+	if (http == NULL)
+		return -1;
+	n = snprintf(http, cap, NGINX_SERVER, extra);
+	if (n > 0 && (size_t)n < cap)
+		rc = harness_start_nginx_http(h, http);
+	free(http);
+	return rc;
 }
 
 int harness_stop_nginx(struct harness *h)
@@ -536,52 +603,27 @@ int harness_stop_nginx(struct harness *h)
 int harness_start_daemon(struct harness *h, const char *manifest_rel,
     const char *const *extra_env)
 {
-	static const char *const pass[] = { "ASAN_OPTIONS", "UBSAN_OPTIONS",
-	    "LSAN_OPTIONS", "MSAN_OPTIONS", "TSAN_OPTIONS" };
-	const char *bin = getenv("FNL_BIN"), *envp[32];
-	char manifest[512], logp[512], listen[160], penv[5][1024];
-	size_t ne = 0, i;
-	int logfd;
+	const char *bin = getenv("FNL_BIN");
+	char manifest[512], listen[160];
+	const char *argv[] = { bin, "-c", manifest, "-s", listen, NULL };
 
 	if (bin == NULL || bin[0] == '\0') {
 		hint_fail("FNL_BIN is not set");
 		return -1;
 	}
-	if (harness_path(h, manifest_rel, manifest, sizeof(manifest)) == -1 ||
-	    harness_path(h, "daemon.log", logp, sizeof(logp)) == -1)
+	if (harness_path(h, manifest_rel, manifest, sizeof(manifest)) == -1)
 		return -1;
 	snprintf(listen, sizeof(listen), "unix:%s", h->sock);
-	envp[ne++] = PATH_ENV;
-	for (i = 0; i < 5; i++) {
-		const char *v = getenv(pass[i]);
-		int n;
+	return harness_spawn_daemon(h, argv, extra_env, 1);
+}
 
-		if (v == NULL)
-			continue;
-		n = snprintf(penv[i], sizeof(penv[i]), "%s=%s", pass[i], v);
-		if (n > 0 && (size_t)n < sizeof(penv[i]))
-			envp[ne++] = penv[i];
-	}
-	for (i = 0; extra_env != NULL && extra_env[i] != NULL && ne < 31; i++)
-		envp[ne++] = extra_env[i];
-	envp[ne] = NULL;
-
-	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (logfd == -1) {
-		hint_fail("open %s: %s", logp, strerror(errno));
+int harness_serve(struct harness *h, const char *manifest,
+    const char *const *extra_env, const char *extra_locations)
+{
+	if (harness_write(h, "manifest.yaml", manifest, 0644) != 0 ||
+	    harness_start_daemon(h, "manifest.yaml", extra_env) != 0)
 		return -1;
-	}
-	{
-		const char *argv[] = { bin, "-c", manifest, "-s", listen,
-		    NULL };
-		h->daemon_pid = harness_spawn(argv, envp, -1, logfd, logfd);
-	}
-	close(logfd);
-	if (h->daemon_pid == -1) {
-		h->daemon_pid = 0;
-		return -1;
-	}
-	return hint_await_daemon(h, "daemon");
+	return harness_start_nginx(h, extra_locations);
 }
 
 int hint_await_daemon(struct harness *h, const char *what)
@@ -599,7 +641,8 @@ int hint_await_daemon(struct harness *h, const char *what)
 			h->daemon_pid = 0;
 			return -1;
 		}
-		if (access(h->sock, F_OK) == 0 && hint_connects_unix(h->sock))
+		if (access(h->sock, F_OK) == 0 &&
+		    harness_connects_unix(h->sock))
 			return 0;
 		harness_sleep_ms(20);
 	}
@@ -625,6 +668,18 @@ char *harness_daemon_log(const struct harness *h)
 	if (harness_path(h, "daemon.log", path, sizeof(path)) == 0)
 		s = harness_read_file(path, NULL);
 	return s != NULL ? s : strdup("");
+}
+
+const char *harness_log_tail(const struct harness *h)
+{
+	static char buf[2048];
+	char *log = harness_daemon_log(h);
+	size_t len = strlen(log);
+
+	snprintf(buf, sizeof(buf), "%s", len > sizeof(buf) - 1 ?
+	    log + len - (sizeof(buf) - 1) : log);
+	free(log);
+	return buf;
 }
 
 int harness_log_has(const struct harness *h, const char *const *needles)

@@ -1,12 +1,16 @@
 /* harness.h — drive real nginx, the daemon and curl on loopback for the
  * integration tests.
  *
- * Everything a test writes lives in one temp dir (mkdtemp under $TMPDIR or
- * /tmp), never in the source tree. Text written through the harness has
- * "@DIR@" replaced by that dir and "@SOCK@" by the daemon's socket path, so
- * manifests, scripts and nginx locations can name absolute paths; "@SH@"
+ * Everything a test writes lives in one temp dir (see harness_new: not
+ * under /tmp when root), never in the source tree. Text written through
+ * the harness has "@DIR@" replaced by that dir and "@SOCK@" by the
+ * daemon's socket path, so manifests, scripts and nginx locations can name absolute paths; "@SH@"
  * is replaced by the real path of /bin/sh (a regular file, not a symlink,
- * for a manifest entry that runs the shell directly).
+ * for a manifest entry that runs the shell directly), "@PORT@" by nginx's
+ * port (h->port).
+ *
+ * What the test binaries share on the Check side (the one main(), skips,
+ * common assertions) is in harness_check.h.
  *
  * Layout of the temp dir (0755, so functions running as nobody can reach
  * their executables):
@@ -22,6 +26,11 @@
 #ifndef FN_T_HARNESS_H
 #define FN_T_HARNESS_H
 
+/* Where the temp dirs go when the tests run as root (and
+ * FNL_TEST_TMPDIR does not say): not /tmp, which the functions'
+ * isolate tmp replaces. */
+#define HARNESS_ROOT_TMP "/var/lib/fnlauncher-test"
+
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -35,13 +44,15 @@ struct harness {
 	int worker_connections; /* nginx's; 0 (as harness_new leaves it): 512 */
 };
 
-/* Make the temp dir and its layout. NULL on error. */
+/* Make the temp dir and its layout: under $FNL_TEST_TMPDIR, else (as
+ * root) HARNESS_ROOT_TMP, else $TMPDIR or /tmp. NULL on error. */
 struct harness *harness_new(void);
 /* Stop nginx and the daemon (if running), remove the temp dir, free h.
  * harness_free(NULL) is a no-op. */
 void harness_free(struct harness *h);
 
-/* "@DIR@", "@SOCK@" and "@SH@" replaced; the caller frees. NULL on ENOMEM. */
+/* "@DIR@", "@SOCK@", "@SH@" and "@PORT@" replaced; the caller frees.
+ * NULL on ENOMEM. */
 char *harness_expand(const struct harness *h, const char *text);
 /* dir + "/" + rel into buf; -1 if it does not fit. */
 int harness_path(const struct harness *h, const char *rel, char *buf,
@@ -55,15 +66,27 @@ int harness_write_file(const char *path, const void *data, size_t len,
 /* Whole file, NUL-terminated (the NUL not counted in *len); the caller
  * frees. NULL on error. */
 char *harness_read_file(const char *path, size_t *len);
+/* Entries of the folder dir/rel whose names start with prefix ("": all),
+ * "." and ".." and other dot files not counted; -1 if unreadable. */
+int harness_dir_count(const struct harness *h, const char *rel,
+    const char *prefix);
 
 /* A loopback TCP port that was free a moment ago; -1 on error. */
 int harness_free_port(void);
+/* 1 if a unix stream socket at path accepts connections, else 0. */
+int harness_connects_unix(const char *path);
 
 /* Start nginx (foreground, single process, so it is our child and runs
  * with our credentials) on 127.0.0.1:h->port; "location /" passes every
  * request to the daemon's socket; extra_locations (expanded, may be NULL)
  * go in the same server block. Waits until it accepts connections. */
 int harness_start_nginx(struct harness *h, const char *extra_locations);
+/* The same nginx with http (expanded) as its http block instead of the
+ * server above, for a test that needs its own servers or upstreams: the
+ * harness keeps the frame (single process, pid, error log, temp paths
+ * under nginx/, worker_connections) and picks h->port, which http uses
+ * as "@PORT@". */
+int harness_start_nginx_http(struct harness *h, const char *http);
 /* SIGTERM, wait, SIGKILL after 10 s. Returns the wait status, or -1. */
 int harness_stop_nginx(struct harness *h);
 
@@ -76,8 +99,16 @@ int harness_start_daemon(struct harness *h, const char *manifest_rel,
 /* SIGTERM, wait, SIGKILL after 15 s. Returns the wait status, or -1. */
 int harness_stop_daemon(struct harness *h);
 
+/* Write manifest (expanded) as manifest.yaml, start the daemon on it
+ * with extra_env, then nginx with extra_locations (each may be NULL). */
+int harness_serve(struct harness *h, const char *manifest,
+    const char *const *extra_env, const char *extra_locations);
+
 /* The daemon log so far; the caller frees. Never NULL ("" on error). */
 char *harness_daemon_log(const struct harness *h);
+/* The last 2 KiB of the daemon log, for failure messages: a static
+ * buffer, overwritten by the next call. */
+const char *harness_log_tail(const struct harness *h);
 /* 1 if one line of the daemon log contains every string of needles (NULL
  * terminated), else 0. */
 int harness_log_has(const struct harness *h, const char *const *needles);
@@ -102,12 +133,32 @@ void hresp_free(struct hresp *r);
  * NULL when absent. */
 const char *hresp_header(const struct hresp *r, const char *name, char *buf,
     size_t len);
+/* The value of the first line "NAME<sep>value" of text (lines end at
+ * LF), copied into buf; NULL if no line has it. sep ':' is an HTTP head
+ * (a status line may come first): the name matches case-insensitively,
+ * blanks around the value and a CR go, the search stops at the blank
+ * line. sep '=' is env(1) output: the name matches exactly, the value is
+ * the rest of the line. */
+const char *harness_line_value(const char *text, const char *name,
+    char sep, char *buf, size_t len);
+/* The string value of "key" in a flat JSON object (enough for the error
+ * bodies of SPEC section 7 and the invocation records), backslash
+ * escapes reduced to the character after them, copied into buf; NULL if
+ * absent or not a string. */
+const char *harness_json_str(const char *body, const char *key, char *buf,
+    size_t len);
 
 /* curl -N path, reading its stdout as it arrives: *t_needle is the time in
  * seconds until the body first contained needle (-1 if never), *t_total
  * until EOF. *body (may be NULL) gets the whole body; the caller frees. */
 int harness_curl_timed(const struct harness *h, const char *path,
     const char *needle, double *t_needle, double *t_total, char **body);
+/* The same, and once the body contains needle, create the file mark
+ * (an absolute path; NULL: none): a function that waits for it knows
+ * the client has seen its output while it still runs. */
+int harness_curl_stream(const struct harness *h, const char *path,
+    const char *needle, const char *mark, double *t_needle, double *t_total,
+    char **body);
 
 /* Number of open fds of pid, or -1. */
 int harness_fd_count(pid_t pid);
@@ -160,9 +211,19 @@ int harness_wait_ms(pid_t pid, int ms, int *status);
  * pid is gone. */
 long harness_busy_threads(pid_t pid);
 
-/* Make sure group and user `name` exist (groupadd/useradd --system, no
- * home, no login shell; needs root); *uid and *gid get their ids. */
+/* 1 if pid exists and is not a zombie, else 0. */
+int harness_proc_running(pid_t pid);
+
+/* Test identities (root only). Each makes sure its entry exists, trying
+ * again for a while: another suite running at the same time may be adding
+ * the same one, or hold the lock on /etc/group.
+ * Group `name` (groupadd --system); *gid its id. */
+int harness_ensure_group(const char *name, gid_t *gid);
+/* User `name` with the group of the same name as its primary group
+ * (useradd --system, no home, no login shell); *uid and *gid its ids. */
 int harness_ensure_user(const char *name, uid_t *uid, gid_t *gid);
+/* User `name` is a member of group `group` (usermod -a -G). */
+int harness_ensure_member(const char *name, const char *group);
 
 /* ---- raw HTTP/1.1 client (faults: many requests, endless bodies) -------- */
 
@@ -202,6 +263,12 @@ int harness_http_read(int fd, struct hhttp *r, int timeout_ms);
  * exec). Stop it with harness_stop_daemon. */
 int harness_spawn_daemon(struct harness *h, const char *const *argv,
     const char *const *extra_env, int wait_sock);
+
+/* Start argv (argv[0] an absolute path) with the environment above and
+ * stdout and stderr appended to log_path, for a daemon the test tracks
+ * itself (several daemons, one log each). The pid, or -1. */
+pid_t harness_spawn_logged(const char *const *argv,
+    const char *const *extra_env, const char *log_path);
 
 /* Run argv (argv[0] an absolute path) to completion with stdin from
  * in_path (NULL: /dev/null) and the environment PATH + extra_env (may be

@@ -148,26 +148,33 @@ void hresp_free(struct hresp *r)
 	memset(r, 0, sizeof(*r));
 }
 
-const char *hresp_header(const struct hresp *r, const char *name, char *buf,
-    size_t len)
+const char *harness_line_value(const char *text, const char *name,
+    char sep, char *buf, size_t len)
 {
 	size_t nl = strlen(name), vl;
-	const char *line = r->headers, *end, *v;
+	const char *line, *end, *v;
+	int http = sep == ':';
 
-	if (line == NULL || len == 0)
+	if (text == NULL || len == 0)
 		return NULL;
-	for (; *line != '\0'; line = *end ? end + 1 : end) {
+	for (line = text; *line != '\0'; line = *end ? end + 1 : end) {
 		end = strchr(line, '\n');
 		if (end == NULL)
 			end = line + strlen(line);
-		if (strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+		if (http && (line == end || (*line == '\r' && line + 1 == end)))
+			break;          /* the end of the header block */
+		if ((http ? strncasecmp(line, name, nl) :
+		    strncmp(line, name, nl)) != 0 || line[nl] != sep)
 			continue;
-		for (v = line + nl + 1; v < end && (*v == ' ' || *v == '\t');
-		    v++)
-			;
+		v = line + nl + 1;
 		vl = (size_t)(end - v);
-		while (vl > 0 && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
-			vl--;
+		if (http) {
+			for (; v < end && (*v == ' ' || *v == '\t'); v++)
+				vl--;
+			while (vl > 0 && (v[vl - 1] == '\r' ||
+			    v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+				vl--;
+		}
 		if (vl >= len)
 			vl = len - 1;
 		memcpy(buf, v, vl);
@@ -177,24 +184,59 @@ const char *hresp_header(const struct hresp *r, const char *name, char *buf,
 	return NULL;
 }
 
+const char *hresp_header(const struct hresp *r, const char *name, char *buf,
+    size_t len)
+{
+	return harness_line_value(r->headers, name, ':', buf, len);
+}
+
+const char *harness_json_str(const char *body, const char *key, char *buf,
+    size_t len)
+{
+	char pat[64];
+	const char *p;
+	size_t n = 0;
+
+	snprintf(pat, sizeof(pat), "\"%s\"", key);
+	p = strstr(body, pat);
+	if (p == NULL || len == 0)
+		return NULL;
+	for (p += strlen(pat); *p == ' ' || *p == ':'; p++)
+		;
+	if (*p++ != '"')
+		return NULL;
+	while (*p != '\0' && *p != '"' && n + 1 < len) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		buf[n++] = *p++;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 int harness_curl_timed(const struct harness *h, const char *path,
     const char *needle, double *t_needle, double *t_total, char **body)
 {
+	return harness_curl_stream(h, path, needle, NULL, t_needle, t_total,
+	    body);
+}
+
+int harness_curl_stream(const struct harness *h, const char *path,
+    const char *needle, const char *mark, double *t_needle, double *t_total,
+    char **body)
+{
 	const char *bin = getenv("CURL") ? getenv("CURL") : CURL_DEFAULT;
 	const char *argv[CURL_MAX_ARGS], *envp[] = { PATH_ENV, NULL };
-	size_t n, cap = 4096, used = 0;
-	char url[1024], *buf = malloc(cap), *nb;
+	size_t n, cap = 0, used = 0;
+	char url[1024], *buf = NULL;
 	double t0;
-	ssize_t got;
-	int pfd[2], status;
+	int pfd[2], status, more = 1;
 	pid_t pid;
 
 	*t_needle = -1;
 	*t_total = -1;
-	if (buf == NULL || pipe2(pfd, O_CLOEXEC) == -1) {
-		free(buf);
+	if (pipe2(pfd, O_CLOEXEC) == -1)
 		return -1;
-	}
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", h->port, path);
 	n = curl_base(argv, bin);
 	argv[n++] = "-N";
@@ -205,32 +247,24 @@ int harness_curl_timed(const struct harness *h, const char *path,
 	close(pfd[1]);
 	if (pid == -1) {
 		close(pfd[0]);
-		free(buf);
 		return -1;
 	}
-	for (;;) {
-		if (cap - used < 2) {
-			nb = realloc(buf, cap * 2);
-			if (nb == NULL)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		got = read(pfd[0], buf + used, cap - used - 1);
-		if (got == -1 && errno == EINTR)
-			continue;
-		if (got <= 0)
-			break;
-		used += (size_t)got;
-		buf[used] = '\0';
-		if (*t_needle < 0 && strstr(buf, needle) != NULL)
+	while (more == 1) {
+		more = hint_read_some(pfd[0], &buf, &cap, &used);
+		if (more >= 0 && *t_needle < 0 && strstr(buf, needle) != NULL) {
 			*t_needle = harness_now() - t0;
+			if (mark != NULL)
+				harness_write_file(mark, "", 0, 0644);
+		}
 	}
 	*t_total = harness_now() - t0;
-	buf[used] = '\0';
 	close(pfd[0]);
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
+	if (more < 0) {
+		free(buf);
+		return -1;
+	}
 	if (body != NULL)
 		*body = buf;
 	else

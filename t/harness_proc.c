@@ -131,15 +131,32 @@ static void proc_cmdline(pid_t pid, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-/* One scan of /proc; see harness_leftovers. */
-static int leftovers_once(const struct harness *h, char *desc, size_t len)
+/* Append "pid [cmdline]; " to desc. */
+static void describe(pid_t pid, char *desc, size_t len, size_t *used)
 {
-	char cmd[1024];
+	char cmd[256];
+	int m;
+
+	if (desc == NULL || *used >= len)
+		return;
+	proc_cmdline(pid, cmd, sizeof(cmd));
+	m = snprintf(desc + *used, len - *used, "%ld [%s]; ", (long)pid, cmd);
+	if (m > 0)
+		*used += (size_t)m;
+}
+
+/* A test on one process of /proc: 1 to count it. */
+typedef int (*proc_match)(pid_t pid, const void *arg);
+
+/* One walk of /proc: the processes match accepts, described in desc
+ * (may be NULL); -1 if /proc cannot be read. */
+static int scan(proc_match match, const void *arg, char *desc, size_t len)
+{
 	struct dirent *de;
-	size_t used = 0;
 	DIR *d = opendir("/proc");
-	pid_t pid, self = getpid();
-	int count = 0, m;
+	size_t used = 0;
+	int count = 0;
+	pid_t pid;
 
 	if (desc != NULL && len > 0)
 		desc[0] = '\0';
@@ -149,40 +166,52 @@ static int leftovers_once(const struct harness *h, char *desc, size_t len)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = (pid_t)atol(de->d_name);
-		if (pid == self || pid == h->nginx_pid ||
-		    pid == h->daemon_pid || has_ancestor(self, pid))
-			continue;
-		proc_cmdline(pid, cmd, sizeof(cmd));
-		if (strstr(cmd, h->dir) == NULL &&
-		    !has_ancestor(pid, h->daemon_pid))
-			continue;
-		/* Still there after reading? (/proc races with exit.) */
-		if (proc_ppid(pid) == -1)
+		if (!match(pid, arg))
 			continue;
 		count++;
-		if (desc != NULL && used < len) {
-			m = snprintf(desc + used, len - used, "%ld [%s]; ",
-			    (long)pid, cmd);
-			if (m > 0)
-				used += (size_t)m;
-		}
+		describe(pid, desc, len, &used);
 	}
 	closedir(d);
 	return count;
 }
 
-int harness_leftovers(const struct harness *h, int wait_ms_, char *desc,
-    size_t len)
+/* scan until it counts none or wait_ms have passed; the last count. */
+static int scan_until_none(proc_match match, const void *arg, int wait_ms,
+    char *desc, size_t len)
 {
-	double end = harness_now() + wait_ms_ / 1000.0;
+	double end = harness_now() + wait_ms / 1000.0;
 	int n;
 
 	for (;;) {
-		n = leftovers_once(h, desc, len);
+		n = scan(match, arg, desc, len);
 		if (n <= 0 || harness_now() >= end)
 			return n;
-		harness_sleep_ms(50);
+		harness_sleep_ms(20);
 	}
+}
+
+/* harness_leftovers: not us, our ancestry, nginx or the daemon; its
+ * cmdline names the temp dir or the daemon is an ancestor; still there
+ * after reading (/proc races with exit). */
+static int is_leftover(pid_t pid, const void *arg)
+{
+	const struct harness *h = arg;
+	pid_t self = getpid();
+	char cmd[1024];
+
+	if (pid == self || pid == h->nginx_pid || pid == h->daemon_pid ||
+	    has_ancestor(self, pid))
+		return 0;
+	proc_cmdline(pid, cmd, sizeof(cmd));
+	if (strstr(cmd, h->dir) == NULL && !has_ancestor(pid, h->daemon_pid))
+		return 0;
+	return proc_ppid(pid) != -1;
+}
+
+int harness_leftovers(const struct harness *h, int wait_ms_, char *desc,
+    size_t len)
+{
+	return scan_until_none(is_leftover, h, wait_ms_, desc, len);
 }
 
 int harness_zombie_status(pid_t pid, int wait_ms_)
@@ -280,123 +309,82 @@ static int env_has(pid_t pid, const char *const *env_any)
 	return found;
 }
 
-/* Append "pid [cmdline]; " to desc. */
-static void describe(pid_t pid, char *desc, size_t len, size_t *used)
-{
-	char cmd[256];
-	int m;
+/* harness_procs: live, not us, with one of env_any or of uid. */
+struct selection {
+	const char *const *env_any;
+	long uid;
+};
 
-	if (desc == NULL || *used >= len)
-		return;
-	proc_cmdline(pid, cmd, sizeof(cmd));
-	m = snprintf(desc + *used, len - *used, "%ld [%s]; ", (long)pid, cmd);
-	if (m > 0)
-		*used += (size_t)m;
-}
-
-/* One scan of /proc; see harness_procs. sig > 0: send it to each. */
-static int procs_once(const char *const *env_any, long uid, int sig,
-    char *desc, size_t len)
+static int is_selected(pid_t pid, const void *arg)
 {
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	pid_t pid, ppid, self = getpid();
-	size_t used = 0;
-	int count = 0;
+	const struct selection *sel = arg;
+	pid_t ppid;
 	char st;
 
-	if (desc != NULL && len > 0)
-		desc[0] = '\0';
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL) {
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = (pid_t)atol(de->d_name);
-		if (pid == self || proc_state(pid, &st, &ppid) == -1 ||
-		    st == 'Z')
-			continue;
-		if (!env_has(pid, env_any) && !(uid >= 0 &&
-		    harness_proc_status(pid, "Uid") == uid))
-			continue;
-		if (sig > 0)
-			kill(pid, sig);
-		count++;
-		describe(pid, desc, len, &used);
-	}
-	closedir(d);
-	return count;
+	if (pid == getpid() || proc_state(pid, &st, &ppid) == -1 || st == 'Z')
+		return 0;
+	return env_has(pid, sel->env_any) || (sel->uid >= 0 &&
+	    harness_proc_status(pid, "Uid") == sel->uid);
+}
+
+static int is_selected_killed(pid_t pid, const void *arg)
+{
+	if (!is_selected(pid, arg))
+		return 0;
+	kill(pid, SIGKILL);
+	return 1;
 }
 
 int harness_procs(const char *const *env_any, long uid, int wait_ms_,
     char *desc, size_t len)
 {
-	double end = harness_now() + wait_ms_ / 1000.0;
-	int n;
+	const struct selection sel = { env_any, uid };
 
-	for (;;) {
-		n = procs_once(env_any, uid, 0, desc, len);
-		if (n <= 0 || harness_now() >= end)
-			return n;
-		harness_sleep_ms(20);
-	}
+	return scan_until_none(is_selected, &sel, wait_ms_, desc, len);
 }
 
 int harness_procs_kill(const char *const *env_any, long uid)
 {
-	return procs_once(env_any, uid, SIGKILL, NULL, 0);
+	const struct selection sel = { env_any, uid };
+
+	return scan(is_selected_killed, &sel, NULL, 0);
+}
+
+/* Of uid, zombies included. */
+static int is_of_uid(pid_t pid, const void *arg)
+{
+	return harness_proc_status(pid, "Uid") == *(const long *)arg;
 }
 
 int harness_uid_tasks(long uid)
 {
-	struct dirent *de;
-	DIR *d = opendir("/proc");
-	int count = 0;
+	return scan(is_of_uid, &uid, NULL, 0);
+}
 
-	if (d == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		if (isdigit((unsigned char)de->d_name[0]) &&
-		    harness_proc_status((pid_t)atol(de->d_name), "Uid") == uid)
-			count++;
-	closedir(d);
-	return count;
+/* A zombie whose parent is *arg. */
+static int is_zombie_of(pid_t pid, const void *arg)
+{
+	pid_t pp;
+	char st;
+
+	return proc_state(pid, &st, &pp) == 0 && st == 'Z' &&
+	    pp == *(const pid_t *)arg;
 }
 
 int harness_zombies(pid_t ppid, int wait_ms_, char *desc, size_t len)
 {
-	double end = harness_now() + wait_ms_ / 1000.0;
-	struct dirent *de;
-	pid_t pid, pp;
-	size_t used;
-	int count;
-	char st;
-	DIR *d;
-
-	for (;;) {
-		d = opendir("/proc");
-		if (d == NULL)
-			return -1;
-		count = 0;
-		used = 0;
-		if (desc != NULL && len > 0)
-			desc[0] = '\0';
-		while ((de = readdir(d)) != NULL) {
-			if (!isdigit((unsigned char)de->d_name[0]))
-				continue;
-			pid = (pid_t)atol(de->d_name);
-			if (proc_state(pid, &st, &pp) == 0 && st == 'Z' &&
-			    pp == ppid) {
-				count++;
-				describe(pid, desc, len, &used);
-			}
-		}
-		closedir(d);
-		if (count == 0 || harness_now() >= end)
-			return count;
-		harness_sleep_ms(20);
-	}
+	return scan_until_none(is_zombie_of, &ppid, wait_ms_, desc, len);
 }
+
+int harness_proc_running(pid_t pid)
+{
+	pid_t ppid;
+	char st;
+
+	return proc_state(pid, &st, &ppid) == 0 && st != 'Z' && st != 'X';
+}
+
+/* ---- test identities ----------------------------------------------------- */
 
 /* Run argv to completion (output to our stderr); its exit code or -1. */
 static int run_tool(const char *const argv[])
@@ -410,30 +398,83 @@ static int run_tool(const char *const argv[])
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* Run argv until have(name, extra) holds, five times at most: another
+ * suite may be adding the same entry, or hold the lock on /etc/group.
+ * 0 once it holds, -1 (with a message) if it never does. */
+static int until(const char *const argv[], int (*have)(const char *,
+    const char *), const char *name, const char *extra)
+{
+	int i;
+
+	for (i = 0; i < 5 && !have(name, extra); i++) {
+		if (i > 0)
+			harness_sleep_ms(200);
+		(void)run_tool(argv);
+	}
+	if (have(name, extra))
+		return 0;
+	hint_fail("%s %s%s%s failed", argv[0], name, extra ? " " : "",
+	    extra ? extra : "");
+	return -1;
+}
+
+static int group_exists(const char *name, const char *unused)
+{
+	(void)unused;
+	return getgrnam(name) != NULL;
+}
+
+static int user_exists(const char *name, const char *unused)
+{
+	(void)unused;
+	return getpwnam(name) != NULL;
+}
+
+/* User name is in the member list of group `group`. */
+static int user_in(const char *name, const char *group)
+{
+	struct group *gr = getgrnam(group);
+	char **m;
+
+	for (m = gr != NULL ? gr->gr_mem : NULL; m != NULL && *m != NULL; m++)
+		if (strcmp(*m, name) == 0)
+			return 1;
+	return 0;
+}
+
+int harness_ensure_group(const char *name, gid_t *gid)
+{
+	const char *add[] = { "/usr/sbin/groupadd", "--system", name, NULL };
+	struct group *gr;
+
+	if (until(add, group_exists, name, NULL) != 0 ||
+	    (gr = getgrnam(name)) == NULL)
+		return -1;
+	*gid = gr->gr_gid;
+	return 0;
+}
+
 int harness_ensure_user(const char *name, uid_t *uid, gid_t *gid)
 {
-	const char *gadd[] = { "/usr/sbin/groupadd", "--system", name, NULL };
-	const char *uadd[] = { "/usr/sbin/useradd", "--system",
+	const char *add[] = { "/usr/sbin/useradd", "--system",
 	    "--no-create-home", "--home-dir", "/nonexistent", "--shell",
 	    "/usr/sbin/nologin", "--gid", name, name, NULL };
 	struct passwd *pw;
-	struct group *gr;
+	gid_t g;
 
-	if (getgrnam(name) == NULL && run_tool(gadd) != 0) {
-		hint_fail("groupadd %s failed", name);
+	if (harness_ensure_group(name, &g) != 0 ||
+	    until(add, user_exists, name, NULL) != 0 ||
+	    (pw = getpwnam(name)) == NULL)
 		return -1;
-	}
-	if (getpwnam(name) == NULL && run_tool(uadd) != 0) {
-		hint_fail("useradd %s failed", name);
-		return -1;
-	}
-	pw = getpwnam(name);
-	gr = getgrnam(name);
-	if (pw == NULL || gr == NULL) {
-		hint_fail("user or group %s still missing", name);
-		return -1;
-	}
 	*uid = pw->pw_uid;
-	*gid = gr->gr_gid;
+	*gid = pw->pw_gid;
 	return 0;
+}
+
+int harness_ensure_member(const char *name, const char *group)
+{
+	const char *mod[] = { "/usr/sbin/usermod", "-a", "-G", group, name,
+	    NULL };
+
+	return until(mod, user_in, name, group);
 }

@@ -59,23 +59,34 @@ static void ops_env(const char **envp, size_t cap, char store[][1024],
 	envp[ne] = NULL;
 }
 
+pid_t harness_spawn_logged(const char *const *argv,
+    const char *const *extra_env, const char *log_path)
+{
+	const char *envp[40];
+	char store[5][1024];
+	int logfd;
+	pid_t pid;
+
+	ops_env(envp, sizeof(envp) / sizeof(envp[0]), store, extra_env);
+	logfd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0644);
+	if (logfd == -1) {
+		hint_fail("open %s: %s", log_path, strerror(errno));
+		return -1;
+	}
+	pid = harness_spawn(argv, envp, -1, logfd, logfd);
+	close(logfd);
+	return pid;
+}
+
 int harness_spawn_daemon(struct harness *h, const char *const *argv,
     const char *const *extra_env, int wait_sock)
 {
-	const char *envp[40];
-	char store[5][1024], logp[512];
-	int logfd;
+	char logp[512];
 
-	ops_env(envp, sizeof(envp) / sizeof(envp[0]), store, extra_env);
 	if (harness_path(h, "daemon.log", logp, sizeof(logp)) == -1)
 		return -1;
-	logfd = open(logp, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (logfd == -1) {
-		hint_fail("open %s: %s", logp, strerror(errno));
-		return -1;
-	}
-	h->daemon_pid = harness_spawn(argv, envp, -1, logfd, logfd);
-	close(logfd);
+	h->daemon_pid = harness_spawn_logged(argv, extra_env, logp);
 	if (h->daemon_pid == -1) {
 		h->daemon_pid = 0;
 		return -1;
@@ -83,29 +94,6 @@ int harness_spawn_daemon(struct harness *h, const char *const *argv,
 	if (!wait_sock)
 		return 0;
 	return hint_await_daemon(h, argv[0]);
-}
-
-/* Append what fd has to *buf (cap/used grown as needed); 0 at EOF or
- * error, 1 if more may come. */
-static int ops_read_some(int fd, char **buf, size_t *cap, size_t *used)
-{
-	char *nb;
-	ssize_t n;
-
-	if (*cap - *used < 4096) {
-		nb = realloc(*buf, *cap * 2 + 4096);
-		if (nb == NULL)
-			return 0;
-		*buf = nb;
-		*cap = *cap * 2 + 4096;
-	}
-	n = read(fd, *buf + *used, *cap - *used - 1);
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return 1;
-	if (n <= 0)
-		return 0;
-	*used += (size_t)n;
-	return 1;
 }
 
 int harness_run(const char *const *argv, const char *const *extra_env,
@@ -152,8 +140,8 @@ int harness_run(const char *const *argv, const char *const *extra_env,
 		for (i = 0; i < 2; i++)
 			if (pfd[i].fd >= 0 && (pfd[i].revents &
 			    (POLLIN | POLLHUP | POLLERR)) &&
-			    !ops_read_some(pfd[i].fd, &buf[i], &cap[i],
-			    &used[i])) {
+			    hint_read_some(pfd[i].fd, &buf[i], &cap[i],
+			    &used[i]) <= 0) {
 				pfd[i].fd = -1;
 				open_n--;
 			}

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #endif
 #include "harness.h"
+#include "harness_check.h"
 #include "fcgiclient.h"
 
 #include <check.h>
@@ -436,20 +437,5 @@ suite_lifecycle(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr;
-	int failed;
-
-	if (access("/usr/sbin/nginx", X_OK) != 0 ||
-	    access("/usr/bin/curl", X_OK) != 0) {
-		fprintf(stderr, "lifecycle: needs nginx and curl; skipped\n");
-		return 77;
-	}
-	sr = srunner_create(suite_lifecycle());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+HARNESS_BINARY(lifecycle, HARNESS_NEEDS_NGINX | HARNESS_NEEDS_CURL,
+    .suite = suite_lifecycle);

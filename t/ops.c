@@ -1,8 +1,8 @@
 /* ops.c — the "ops" Check suite: running the daemon in production.
  * SPEC.md sections 2, 8 and 9 are the contract; everything goes through
- * real nginx and curl. This file has main(), the fixtures, the function
- * scripts every TCase gets and the shared helpers (ops.h); the tests are
- * in ops_observe.c, ops_signals.c and ops_run.c.
+ * real nginx and curl. This file has the binary's setup, the fixtures,
+ * the function scripts every TCase gets and the shared helpers (ops.h);
+ * the tests are in ops_observe.c, ops_signals.c and ops_run.c.
  *
  * Each TCase starts its own nginx (+ daemon) in the runner process
  * (unchecked fixture); the activation tests start the daemon themselves,
@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 struct harness *ops_h;
-const char *ops_fnl;
 char ops_checker[512];
 char ops_tag_hdr[160];
 char ops_tag_env[160];
@@ -73,18 +72,6 @@ static const struct { const char *rel, *text; } SCRIPTS[] = {
 	    "https://example.org/there\\n\\n'\n" },
 };
 
-const char *ops_log_tail(void)
-{
-	static char buf[2048];
-	char *log = harness_daemon_log(ops_h);
-	size_t len = strlen(log);
-
-	snprintf(buf, sizeof(buf), "%s", len > sizeof(buf) - 1 ?
-	    log + len - (sizeof(buf) - 1) : log);
-	free(log);
-	return buf;
-}
-
 /* ---- fixtures ------------------------------------------------------------ */
 
 void ops_prepare(const char *manifest)
@@ -105,9 +92,7 @@ void ops_prepare(const char *manifest)
 	    harness_write(ops_h, "manifest.yaml", manifest, 0644) == 0)
 		return;
 fail:
-	harness_free(ops_h);
-	ops_h = NULL;
-	ck_abort_msg("cannot write the temp dir (see stderr)");
+	harness_abort(&ops_h, "cannot write the temp dir");
 }
 
 void ops_start(int start_daemon)
@@ -116,9 +101,7 @@ void ops_start(int start_daemon)
 	    harness_start_daemon(ops_h, "manifest.yaml", NULL) == 0) &&
 	    harness_start_nginx(ops_h, NULL) == 0)
 		return;
-	harness_free(ops_h);
-	ops_h = NULL;
-	ck_abort_msg("could not start nginx and the daemon (see stderr)");
+	harness_abort(&ops_h, "could not start nginx and the daemon");
 }
 
 void ops_up(const char *manifest, int start_daemon)
@@ -139,24 +122,13 @@ static void down(void)
 }
 
 /* After every test: nothing of an invocation (or a daemon a test
- * started) still running. */
+ * started) still running, no sanitizer report. */
 static void no_leftovers(void)
 {
-	char desc[2048];
-	int n;
-
-	if (ops_h == NULL)
-		return;
-	n = harness_leftovers(ops_h, 3000, desc, sizeof(desc));
-	ck_assert_msg(n == 0, "%d process(es) left behind: %s", n, desc);
+	harness_assert_clean(ops_h);
 }
 
 /* ---- helpers ------------------------------------------------------------- */
-
-void ops_sleep_ms(int ms)
-{
-	usleep((useconds_t)ms * 1000);
-}
 
 /* curl path (tagged); the request must complete. */
 void ops_req(struct hresp *r, const char *path, const char *const *args)
@@ -169,9 +141,7 @@ void ops_req(struct hresp *r, const char *path, const char *const *args)
 	for (i = 0; args != NULL && args[i] != NULL && n < 47; i++)
 		argv[n++] = args[i];
 	argv[n] = NULL;
-	ck_assert_msg(harness_curl(ops_h, r, path, argv) == 0,
-	    "curl did not run");
-	ck_assert_msg(r->curl_rc == 0, "curl %s exited %d", path, r->curl_rc);
+	harness_req(ops_h, r, path, argv);
 }
 
 void ops_rid_of(const struct hresp *r, char *rid, size_t len)
@@ -194,28 +164,6 @@ int ops_get(const char *path, char *rid, size_t len, char **body)
 		*body = strdup(r.body);
 	hresp_free(&r);
 	return st;
-}
-
-/* String value of "key" in a flat JSON object; NULL if absent. */
-const char *ops_json_str(const char *body, const char *key, char *buf,
-    size_t len)
-{
-	char pat[64];
-	const char *p;
-	size_t n = 0;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = strstr(body, pat);
-	if (p == NULL)
-		return NULL;
-	for (p += strlen(pat); *p == ' ' || *p == ':'; p++)
-		;
-	if (*p++ != '"')
-		return NULL;
-	while (*p != '\0' && *p != '"' && n + 1 < len)
-		buf[n++] = *p++;
-	buf[n] = '\0';
-	return buf;
 }
 
 /* Lines of the daemon log that contain every needle. */
@@ -243,24 +191,7 @@ int ops_log_wait(const char *const *needles, int want, int ms)
 	int n;
 
 	while ((n = ops_log_count(needles)) < want && harness_now() < end)
-		ops_sleep_ms(50);
-	return n;
-}
-
-/* Entries of dir/rel whose name starts with prefix. */
-int ops_dir_count(const char *rel, const char *prefix)
-{
-	char path[512];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	if (harness_path(ops_h, rel, path, sizeof(path)) != 0 ||
-	    (d = opendir(path)) == NULL)
-		return -1;
-	while ((de = readdir(d)) != NULL)
-		n += strncmp(de->d_name, prefix, strlen(prefix)) == 0;
-	closedir(d);
+		harness_sleep_ms(50);
 	return n;
 }
 
@@ -410,7 +341,7 @@ size_t ops_wait_records(const char *rel, const char *const *rids,
 		if (rids[i] == NULL || harness_now() >= end)
 			return n;
 		free(*out);
-		ops_sleep_ms(100);
+		harness_sleep_ms(100);
 	}
 }
 
@@ -490,12 +421,7 @@ char *ops_get_metrics(void)
 
 TCase *ops_tcase(const char *name, void (*setup)(void), int timeout)
 {
-	TCase *tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, setup, down);
-	tcase_add_checked_fixture(tc, NULL, no_leftovers);
-	tcase_set_timeout(tc, timeout);
-	return tc;
+	return harness_tcase(name, timeout, setup, down, NULL, no_leftovers);
 }
 
 static Suite *suite_ops(void)
@@ -508,34 +434,18 @@ static Suite *suite_ops(void)
 	return s;
 }
 
-int main(void)
+/* The record checker is in the source tree ($FNL_SRCDIR). */
+static int ops_setup(char *why, size_t len)
 {
-	const char *nginx = getenv("NGINX") ? getenv("NGINX") :
-	    "/usr/sbin/nginx";
-	const char *curl = getenv("CURL") ? getenv("CURL") : "/usr/bin/curl";
 	const char *src = getenv("FNL_SRCDIR");
-	SRunner *sr;
-	int failed;
-
-	ops_fnl = getenv("FNL_BIN");
-	if (ops_fnl == NULL || ops_fnl[0] != '/') {
-		fprintf(stderr, "ops: FNL_BIN must be the daemon's absolute "
-		    "path\n");
-		return 1;
-	}
-	/* 77: automake's "skipped" when the real components are missing. */
-	if (access(nginx, X_OK) != 0 || access(curl, X_OK) != 0 ||
-	    access("/etc/nginx/fastcgi_params", R_OK) != 0) {
-		fprintf(stderr, "ops: needs %s, %s and "
-		    "/etc/nginx/fastcgi_params; skipped\n", nginx, curl);
-		return 77;
-	}
-	snprintf(ops_checker, sizeof(ops_checker),
+	int n = snprintf(ops_checker, sizeof(ops_checker),
 	    "%s/t/data/check_records.py", src != NULL ? src : ".");
-	sr = srunner_create(suite_ops());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+
+	if (n > 0 && (size_t)n < sizeof(ops_checker))
+		return 0;
+	snprintf(why, len, "FNL_SRCDIR is too long");
+	return -1;
 }
 
+HARNESS_BINARY(ops, HARNESS_NEEDS_NGINX | HARNESS_NEEDS_CURL,
+    .setup = ops_setup, .suite = suite_ops);

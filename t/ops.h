@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "harness.h"
+#include "harness_check.h"
 
 #define OPS_PYTHON "/usr/bin/python3"
 #define OPS_PROMTOOL "/usr/bin/promtool"
@@ -20,7 +20,6 @@
 
 /* The fixture's servers (NULL outside a TCase that has them). */
 extern struct harness *ops_h;
-extern const char *ops_fnl;          /* $FNL_BIN */
 extern char ops_checker[512];        /* t/data/check_records.py */
 extern char ops_tag_hdr[160];        /* "X-Fnl-Test: <dir>" */
 extern char ops_tag_env[160];        /* "HTTP_X_FNL_TEST=<dir>" */
@@ -39,30 +38,24 @@ void ops_add_observe(Suite *s);
 void ops_add_signals(Suite *s);
 void ops_add_run(Suite *s);
 
-/* The last part of the daemon log, for failure messages (static). */
-const char *ops_log_tail(void);
-void ops_sleep_ms(int ms);
 /* curl path through nginx with the tag header; must complete. */
 void ops_req(struct hresp *r, const char *path, const char *const *args);
 #define OPS_ASSERT_STATUS(what, r, want) \
 	ck_assert_msg((r)->status == (want), \
 	    "%s: status %d, want %d; headers:\n%s\nbody:\n%.500s\n" \
 	    "log tail:\n%s", (what), (r)->status, (want), (r)->headers, \
-	    (r)->body, ops_log_tail())
+	    (r)->body, harness_log_tail(ops_h))
 /* X-Request-Id of r into rid (asserted present). */
 void ops_rid_of(const struct hresp *r, char *rid, size_t len);
 /* GET path: its status; its request id into rid and a copy of its body
  * into *body (the caller frees) when not NULL. */
 int ops_get(const char *path, char *rid, size_t len, char **body);
-/* String value of "key" in a flat JSON object into buf; NULL if absent. */
-const char *ops_json_str(const char *body, const char *key, char *buf,
-    size_t len);
 /* Lines of the daemon log that contain every needle (NULL terminated). */
 int ops_log_count(const char *const *needles);
 /* Poll up to ms until ops_log_count(needles) >= want; the last count. */
 int ops_log_wait(const char *const *needles, int want, int ms);
 /* Entries of dir/rel whose name starts with prefix; -1 on error. */
-int ops_dir_count(const char *rel, const char *prefix);
+#define ops_dir_count(rel, prefix) harness_dir_count(ops_h, (rel), (prefix))
 
 /* A tagged curl in a forked child; status, request id and body come back
  * through a pipe. ops_bg_wait waits up to ms and returns the status (0

@@ -55,7 +55,7 @@ struct want {
 static void assert_rec(const struct want *w, const struct ops_rec *r)
 {
 	ck_assert_msg(r != NULL, "%s: no record with request_id %s\n%s",
-	    w->path, w->rid, ops_log_tail());
+	    w->path, w->rid, harness_log_tail(ops_h));
 	ck_assert_msg(r->status == w->status && strcmp(r->outcome,
 	    w->outcome) == 0 && r->exit_code == w->exit_code &&
 	    r->sig == w->sig, "%s: record status %d outcome %s exit_code %d "
@@ -104,7 +104,7 @@ START_TEST(records_batch)
 	ops_bg_start(&b, "/hold");
 	end = harness_now() + 5;
 	while (ops_dir_count("spool", "hold.") < 1 && harness_now() < end)
-		ops_sleep_ms(10);
+		harness_sleep_ms(10);
 	ck_assert_msg(ops_dir_count("spool", "hold.") == 1, "/hold never ran");
 	ops_req(&r, "/hold", NULL);
 	OPS_ASSERT_STATUS("second /hold", &r, 503);
@@ -147,7 +147,8 @@ START_TEST(records_rss_and_cpu)
 	m = ops_find_rec(v, n, mem);
 	s = ops_find_rec(v, n, spin);
 	h = ops_find_rec(v, n, hello);
-	ck_assert_msg(m && s && h, "records missing\n%s", ops_log_tail());
+	ck_assert_msg(m && s && h, "records missing\n%s",
+	    harness_log_tail(ops_h));
 	ck_assert_msg(m->rss >= 50 * 1024, "/mem touched 50 MiB: max_rss_kb "
 	    "%ld", m->rss);
 	ck_assert_msg(h->rss < 50 * 1024, "/hello: max_rss_kb %ld", h->rss);
@@ -180,9 +181,9 @@ START_TEST(records_reopen_on_sigusr1)
 	ck_assert_int_eq(kill(ops_h->daemon_pid, SIGUSR1), 0);
 	end = harness_now() + 5;
 	while (access(path, F_OK) != 0 && harness_now() < end)
-		ops_sleep_ms(20);
+		harness_sleep_ms(20);
 	ck_assert_msg(access(path, F_OK) == 0, "no new %s 5 s after "
-	    "SIGUSR1\n%s", path, ops_log_tail());
+	    "SIGUSR1\n%s", path, harness_log_tail(ops_h));
 	ck_assert_int_eq(ops_get("/hello", after, sizeof(after), NULL), 200);
 	n = ops_wait_records("inv.jsonl", r_after, &v, 5000);
 	ck_assert_msg(ops_find_rec(v, n, after) != NULL, "the record after "
@@ -212,7 +213,8 @@ START_TEST(stderr_lines_logged)
 	ck_assert_int_eq(ops_get("/errlines", rid, sizeof(rid), NULL), 200);
 	snprintf(who, sizeof(who), "function=errlines request_id=%s", rid);
 	ck_assert_msg(ops_log_wait(n_all, 3, 3000) == 3, "%d stderr lines for "
-	    "%s, want 3\n%s", ops_log_count(n_all), who, ops_log_tail());
+	    "%s, want 3\n%s", ops_log_count(n_all), who,
+	    harness_log_tail(ops_h));
 	for (i = 0; i < 3; i++) {
 		snprintf(want, sizeof(want), "stderr: %s", text[i]);
 		n_one[1] = want;
@@ -243,7 +245,7 @@ static void flood(const char *path, long long *kept, long long *lost)
 	snprintf(who, sizeof(who), "function=%s request_id=%s", path + 1,
 	    rid);
 	ck_assert_msg(ops_log_wait(dropped, 1, 3000) == 1, "no \"dropped\" "
-	    "warning for %s\n%s", who, ops_log_tail());
+	    "warning for %s\n%s", who, harness_log_tail(ops_h));
 	log = harness_daemon_log(ops_h);
 	for (line = strtok_r(log, "\n", &save); line != NULL;
 	    line = strtok_r(NULL, "\n", &save)) {

@@ -39,21 +39,22 @@ static void assert_serves(const char *how)
 	int st;
 
 	ck_assert_msg(ops_get("/hello", NULL, 0, &body) == 200, "/hello\n%s",
-	    ops_log_tail());
+	    harness_log_tail(ops_h));
 	ck_assert_msg(strncmp(body, "hello ", 6) == 0, "body %s", body);
 	free(body);
 	ck_assert_msg(ops_log_count(n_how) == 1, "no \"listening on %s\"\n%s",
-	    how, ops_log_tail());
+	    how, harness_log_tail(ops_h));
 	st = harness_stop_daemon(ops_h);
 	ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "wait status 0x%x after SIGTERM\n%s", (unsigned)st, ops_log_tail());
+	    "wait status 0x%x after SIGTERM\n%s", (unsigned)st,
+	    harness_log_tail(ops_h));
 }
 
 START_TEST(systemd_socket_activation)
 {
 	char manifest[512];
 	const char *argv[] = { OPS_SOCKET_ACTIVATE, "-l", ops_h->sock,
-	    ops_fnl, "-c", manifest, NULL };
+	    harness_fnl_bin, "-c", manifest, NULL };
 
 	ck_assert_msg(access(OPS_SOCKET_ACTIVATE, X_OK) == 0, "%s is missing: "
 	    "install Debian's systemd package", OPS_SOCKET_ACTIVATE);
@@ -61,7 +62,8 @@ START_TEST(systemd_socket_activation)
 	    sizeof(manifest)), 0);
 	unlink(ops_h->sock);
 	ck_assert_msg(harness_spawn_daemon(ops_h, argv, NULL, 1) == 0,
-	    "systemd-socket-activate did not start\n%s", ops_log_tail());
+	    "systemd-socket-activate did not start\n%s",
+	    harness_log_tail(ops_h));
 	assert_serves("systemd socket (fd 3)");
 	unlink(ops_h->sock);        /* the activator's, not the daemon's */
 }
@@ -71,7 +73,7 @@ START_TEST(spawn_fcgi_fd0)
 {
 	char manifest[512];
 	const char *argv[] = { OPS_SPAWN_FCGI, "-s", ops_h->sock, "-n", "--",
-	    ops_fnl, "-c", manifest, NULL };
+	    harness_fnl_bin, "-c", manifest, NULL };
 
 	ck_assert_msg(access(OPS_SPAWN_FCGI, X_OK) == 0, "%s is missing: "
 	    "install Debian's spawn-fcgi package", OPS_SPAWN_FCGI);
@@ -79,24 +81,11 @@ START_TEST(spawn_fcgi_fd0)
 	    sizeof(manifest)), 0);
 	unlink(ops_h->sock);
 	ck_assert_msg(harness_spawn_daemon(ops_h, argv, NULL, 1) == 0,
-	    "spawn-fcgi did not start\n%s", ops_log_tail());
+	    "spawn-fcgi did not start\n%s", harness_log_tail(ops_h));
 	assert_serves("inherited socket (fd 0)");
 	unlink(ops_h->sock);
 }
 END_TEST
-
-static int connects(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
-
-	if (fd == -1)
-		return 0;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	close(fd);
-	return ok;
-}
 
 /* One datagram from fd within ms into buf; 0, or -1 on time out. */
 static int notify_recv(int fd, char *buf, size_t len, int ms)
@@ -131,7 +120,8 @@ START_TEST(notify_ready)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	char manifest[512], listen[160], env[160], msg[512];
-	const char *argv[] = { ops_fnl, "-c", manifest, "-s", listen, NULL };
+	const char *argv[] = { harness_fnl_bin, "-c", manifest, "-s", listen,
+	    NULL };
 	const char *extra[] = { env, NULL };
 	int fd, st, accepting;
 
@@ -148,8 +138,8 @@ START_TEST(notify_ready)
 	ck_assert_int_eq(harness_spawn_daemon(ops_h, argv, extra, 0), 0);
 
 	ck_assert_msg(notify_recv(fd, msg, sizeof(msg), 10000) == 0,
-	    "no notification in 10 s\n%s", ops_log_tail());
-	accepting = connects(ops_h->sock);      /* at once */
+	    "no notification in 10 s\n%s", harness_log_tail(ops_h));
+	accepting = harness_connects_unix(ops_h->sock);      /* at once */
 	ck_assert_msg(has_line(msg, "READY=1"), "first notification: %s",
 	    msg);
 	ck_assert_msg(accepting, "READY=1 before %s accepts connections",
@@ -167,7 +157,7 @@ START_TEST(notify_ready)
 	    has_line(msg, "STOPPING=1"), "after SIGTERM: \"%s\"", msg);
 	st = harness_stop_daemon(ops_h);
 	ck_assert_msg(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "wait status 0x%x\n%s", (unsigned)st, ops_log_tail());
+	    "wait status 0x%x\n%s", (unsigned)st, harness_log_tail(ops_h));
 	close(fd);
 }
 END_TEST
@@ -230,7 +220,7 @@ static void run_invoke(const struct inv_case *c, const char *payload,
 
 	ck_assert_int_eq(harness_path(ops_h, "manifest.yaml", manifest,
 	    sizeof(manifest)), 0);
-	argv[n++] = ops_fnl;
+	argv[n++] = harness_fnl_bin;
 	argv[n++] = "invoke";
 	argv[n++] = "-c";
 	argv[n++] = manifest;
@@ -251,28 +241,8 @@ static void run_invoke(const struct inv_case *c, const char *payload,
 }
 
 /* Value of header name in an "HTTP/1.1 ..." head; buf or NULL. */
-static const char *head_value(const char *head, const char *name, char *buf,
-    size_t len)
-{
-	size_t nl = strlen(name), vl;
-	const char *line, *end, *v;
-
-	for (line = strstr(head, "\r\n"); line != NULL && line[2] != '\r';
-	    line = end) {
-		line += 2;
-		end = strstr(line, "\r\n");
-		if (end == NULL)
-			return NULL;
-		if (strncasecmp(line, name, nl) != 0 || line[nl] != ':')
-			continue;
-		for (v = line + nl + 1; *v == ' '; v++)
-			;
-		vl = (size_t)(end - v);
-		snprintf(buf, len, "%.*s", (int)vl, v);
-		return buf;
-	}
-	return NULL;
-}
+#define head_value(head, name, buf, len) \
+	harness_line_value((head), (name), ':', (buf), (len))
 
 /* The invocation record among invoke's stderr lines, validated. */
 static void invoke_record(const char *err, const char *rid, int status)
@@ -347,11 +317,12 @@ START_TEST(invoke_matches_nginx)
 	    "exit %d for status %d\nstderr:\n%s", c->target, plain.exit,
 	    c->status, plain.err);
 	if (c->code != NULL) {
-		ck_assert_msg(ops_json_str(plain.out, "error", jv,
+		ck_assert_msg(harness_json_str(plain.out, "error", jv,
 		    sizeof(jv)) &&
 		    strcmp(jv, c->code) == 0, "%s: invoke body %s, want "
 		    "error %s", c->target, plain.out, c->code);
-		ck_assert_msg(ops_json_str(r.body, "error", jv, sizeof(jv)) &&
+		ck_assert_msg(harness_json_str(r.body, "error", jv,
+		    sizeof(jv)) &&
 		    strcmp(jv, c->code) == 0, "%s: nginx body %s", c->path,
 		    r.body);
 	} else {

@@ -145,7 +145,7 @@ static void wait_version(int ver, int ms, char *last, size_t len)
 		free(body);
 		if (strcmp(last, want) == 0 || harness_now() >= end)
 			return;
-		ops_sleep_ms(20);
+		harness_sleep_ms(20);
 	}
 }
 
@@ -173,7 +173,8 @@ static void assert_version(int ver)
 
 	wait_version(ver, 5000, body, sizeof(body));
 	ck_assert_msg(atoi(body) == ver && body[0] != '\0', "/v says %s "
-	    "after the reload to version %d\n%s", body, ver, ops_log_tail());
+	    "after the reload to version %d\n%s", body, ver,
+	    harness_log_tail(ops_h));
 	snprintf(path, sizeof(path), "/add%d", ver);
 	ck_assert_msg(ops_get(path, NULL, 0, NULL) == 200, "%s missing in "
 	    "version %d", path, ver);
@@ -212,11 +213,11 @@ START_TEST(reload_under_load)
 			ck_assert_int_eq(kill(ops_h->daemon_pid, SIGHUP), 0);
 			ck_assert_msg(ops_log_wait(failed_n, 1, 5000) == 1,
 			    "no \"reload failed\" in the log\n%s",
-			    ops_log_tail());
+			    harness_log_tail(ops_h));
 			ck_assert_msg(ops_log_count(prob1) == 1 &&
 			    ops_log_count(prob2) == 1, "the log does not name "
 			    "both problems (%s..., %s...)\n%s", p1, p2,
-			    ops_log_tail());
+			    harness_log_tail(ops_h));
 			/* The old config keeps serving. */
 			assert_version(ver);
 			continue;
@@ -232,7 +233,7 @@ START_TEST(reload_under_load)
 	loadgen_stop(&g, &total, &failed, desc, sizeof(desc));
 	ck_assert_msg(total >= RELOADS && failed == 0, "/stable during "
 	    "reloads: %ld of %ld requests failed (%s)\n%s", failed, total,
-	    desc, ops_log_tail());
+	    desc, harness_log_tail(ops_h));
 	printf("ops: reload: %ld requests to /stable during %d SIGHUPs, "
 	    "%ld failed\n", total, RELOADS, failed);
 	ck_assert_int_eq(ops_log_count(ok_n), RELOADS - 1);
@@ -279,7 +280,7 @@ START_TEST(drain_on_sigterm)
 		ops_bg_start(&b[i], "/hold");
 	end = harness_now() + 5;
 	while (ops_dir_count("spool", "hold.") < DRAIN_N && harness_now() < end)
-		ops_sleep_ms(10);
+		harness_sleep_ms(10);
 	ck_assert_msg(ops_dir_count("spool", "hold.") == DRAIN_N,
 	    "only %d of %d "
 	    "/hold running", ops_dir_count("spool", "hold."), DRAIN_N);
@@ -287,12 +288,12 @@ START_TEST(drain_on_sigterm)
 	ck_assert_int_eq(kill(ops_h->daemon_pid, SIGTERM), 0);
 	ck_assert_msg(ops_log_wait(draining, 1, 2000) >= 1,
 	    "no \"draining\" in "
-	    "the log\n%s", ops_log_tail());
+	    "the log\n%s", harness_log_tail(ops_h));
 
 	/* During the drain: new requests get 503 draining. */
 	ops_req(&r, "/hello", NULL);
 	OPS_ASSERT_STATUS("/hello during the drain", &r, 503);
-	ck_assert_msg(ops_json_str(r.body, "error", jv, sizeof(jv)) &&
+	ck_assert_msg(harness_json_str(r.body, "error", jv, sizeof(jv)) &&
 	    strcmp(jv, "draining") == 0, "error %s", r.body);
 	ck_assert_msg(hresp_header(&r, "Retry-After", jv, sizeof(jv)) != NULL,
 	    "503 draining without Retry-After");
@@ -304,14 +305,15 @@ START_TEST(drain_on_sigterm)
 		    sizeof(body));
 		ck_assert_msg(st == 200 && strcmp(body, "held\n") == 0,
 		    "in-flight /hold %d: status %d body %s\n%s", i, st, body,
-		    ops_log_tail());
+		    harness_log_tail(ops_h));
 	}
 	st = harness_zombie_status(ops_h->daemon_pid, (SHUTDOWN_S + 5) * 1000);
 	t_exit = harness_now() - t0;
 	ck_assert_msg(st != -1, "daemon still running %d s after SIGTERM",
 	    SHUTDOWN_S + 5);
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "daemon wait "
-	    "status 0x%x after SIGTERM\n%s", (unsigned)st, ops_log_tail());
+	    "status 0x%x after SIGTERM\n%s", (unsigned)st,
+	    harness_log_tail(ops_h));
 	ck_assert_msg(t_exit <= SHUTDOWN_S + 1.0, "daemon exited %.2f s "
 	    "after SIGTERM (shutdown_timeout %d s)", t_exit, SHUTDOWN_S);
 	ck_assert_msg(access(ops_h->sock, F_OK) != 0, "socket %s left behind",

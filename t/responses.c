@@ -11,6 +11,7 @@
 #define _GNU_SOURCE
 #endif
 #include "harness.h"
+#include "harness_check.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -540,20 +541,5 @@ suite_responses(void)
 	return s;
 }
 
-int
-main(void)
-{
-	SRunner *sr;
-	int failed;
-
-	if (access("/usr/sbin/nginx", X_OK) != 0 ||
-	    access("/usr/bin/curl", X_OK) != 0) {
-		fprintf(stderr, "responses: needs nginx and curl; skipped\n");
-		return 77;
-	}
-	sr = srunner_create(suite_responses());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
-}
+HARNESS_BINARY(responses, HARNESS_NEEDS_NGINX | HARNESS_NEEDS_CURL,
+    .suite = suite_responses);

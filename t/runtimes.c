@@ -19,6 +19,7 @@
 #define _GNU_SOURCE  /* usleep, strcasestr */
 #endif
 #include "harness.h"
+#include "harness_check.h"
 
 #include <check.h>
 #include <errno.h>
@@ -217,25 +218,6 @@ static const struct runtime RUNTIMES[NRT] = {
 	    .pkg = "golang-go", .src = { GO_HELLO, GO_ALLOC },
 	    .build = build_go },
 };
-
-/* ---- skipping -------------------------------------------------------------
- * Check has no skip status. The caller returns right after this, so the
- * test counts as passed; the line in the log says it did not run. Kept to
- * this one function, for the harness's shared skip convention to replace. */
-static void skip(const char *test, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void skip(const char *test, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("SKIP: %s: ", test);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 /* ---- fixture ------------------------------------------------------------- */
 
@@ -657,17 +639,15 @@ static void run_runtime(int which)
 	char exe[512], what[96];
 	size_t f;
 
-	if (rt->cmd != NULL && on_path(rt->cmd, exe, sizeof(exe)) != 0) {
-		skip(rt->test, "%s is not installed (not on %s; Debian "
+	const int _i = 0;       /* for harness_skip: not a loop test */
+
+	if (rt->cmd != NULL && on_path(rt->cmd, exe, sizeof(exe)) != 0)
+		harness_skip("%s is not installed (not on %s; Debian "
 		    "package %s)", rt->cmd, FN_PATH, rt->pkg);
-		return;
-	}
 	if (rt->compiler != NULL && on_path(rt->compiler, exe,
-	    sizeof(exe)) != 0) {
-		skip(rt->test, "%s is not installed (not on %s; Debian "
+	    sizeof(exe)) != 0)
+		harness_skip("%s is not installed (not on %s; Debian "
 		    "package %s)", rt->compiler, FN_PATH, rt->pkg);
-		return;
-	}
 	install(rt);
 	if (which == RT_JAVA)
 		java_ergonomics();
@@ -705,27 +685,16 @@ static Suite *suite_runtimes(void)
 	return s;
 }
 
-int main(void)
+/* Built executables and class files: 0755/0644 whatever umask make
+ * runs with (the daemon refuses group- or other-writable ones). */
+static int runtimes_setup(char *why, size_t len)
 {
-	const char *nginx = getenv("NGINX") ? getenv("NGINX") :
-	    "/usr/sbin/nginx";
-	const char *curl = getenv("CURL") ? getenv("CURL") : "/usr/bin/curl";
-	SRunner *sr;
-	int failed;
-
-	if (access(nginx, X_OK) != 0 || access(curl, X_OK) != 0 ||
-	    access("/etc/nginx/fastcgi_params", R_OK) != 0) {
-		fprintf(stderr, "runtimes: needs %s, %s and "
-		    "/etc/nginx/fastcgi_params; skipped\n", nginx, curl);
-		return 77;
-	}
-	/* Built executables and class files: 0755/0644 whatever umask make
-	 * runs with (the daemon refuses group- or other-writable ones). */
+	(void)why;
+	(void)len;
 	umask(022);
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	sr = srunner_create(suite_runtimes());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return 0;
 }
+
+HARNESS_BINARY(runtimes, HARNESS_NEEDS_NGINX | HARNESS_NEEDS_CURL,
+    .setup = runtimes_setup, .suite = suite_runtimes);

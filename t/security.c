@@ -2,11 +2,12 @@
  * hostile request or a bad manifest can do to the daemon and to the host
  * (SPEC.md sections 3, 5, 6, 7), through real nginx and through a raw
  * FastCGI client (fcgiclient.c) for what nginx would never send. This
- * file holds the fixtures, the test users, shared helpers and main();
+ * file holds the fixtures, the test users, shared helpers and the suite;
  * the tests are in security_*.c (see security.h).
  *
- * Tests that switch identities run only as root: they create the users
- * fnlsec (primary group fnlsec, supplementary group fnlsecx) and fnlsec2.
+ * Tests that switch identities need root (they say SKIP otherwise): the
+ * binary's setup creates the users fnlsec (primary group fnlsec,
+ * supplementary group fnlsecx) and fnlsec2.
  * Each TCase starts nginx + the daemon once (unchecked fixture); after
  * every test nothing of an invocation may be left running. */
 #ifndef _GNU_SOURCE
@@ -16,8 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,31 +28,11 @@
 
 #include "fcgiclient.h"
 
-#define NOLOGIN "/usr/sbin/nologin"
-
 struct harness *sec_h;
 uid_t sec_tenant_uid, sec_other_uid;
 gid_t sec_tenant_gid, sec_xgroup_gid, sec_other_gid;
 
 /* ---- small helpers ------------------------------------------------------- */
-
-void sec_sleep_ms(int ms)
-{
-	usleep((useconds_t)ms * 1000u);
-}
-
-/* Last part of the daemon log, for failure messages. */
-const char *sec_log_tail(void)
-{
-	static char buf[2048];
-	char *log = harness_daemon_log(sec_h);
-	size_t len = strlen(log);
-
-	snprintf(buf, sizeof(buf), "%s", len > sizeof(buf) - 1 ?
-	    log + len - (sizeof(buf) - 1) : log);
-	free(log);
-	return buf;
-}
 
 /* 1 if a daemon message line ("fnlauncher: ...", not an invocation
  * record) names fn ("function=fn ") and contains one of any_of
@@ -80,80 +59,19 @@ int sec_log_says(const char *fn, const char *const *any_of,
 	return found;
 }
 
-void sec_req(struct hresp *r, const char *path, const char *const *args)
-{
-	ck_assert_msg(harness_curl(sec_h, r, path, args) == 0,
-	    "curl did not run");
-	ck_assert_msg(r->curl_rc == 0, "curl %s exited %d", path, r->curl_rc);
-}
-
-/* String value of "key" in a flat JSON object; NULL if absent. */
-const char *sec_json_str(const char *body, const char *key, char *buf,
-    size_t len)
-{
-	char pat[64];
-	const char *p;
-	size_t n = 0;
-
-	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	if ((p = strstr(body, pat)) == NULL)
-		return NULL;
-	for (p += strlen(pat); *p == ' ' || *p == ':'; p++)
-		;
-	if (*p++ != '"')
-		return NULL;
-	while (*p != '\0' && *p != '"' && n + 1 < len)
-		buf[n++] = *p++;
-	buf[n] = '\0';
-	return buf;
-}
-
-/* SPEC 7: status, application/json, "error" == code. */
-void sec_assert_error(const struct hresp *r, int status, const char *code,
-    const char *what)
-{
-	char ct[128], jv[128];
-
-	SEC_ASSERT_STATUS(r, status, what);
-	ck_assert_msg(hresp_header(r, "Content-Type", ct, sizeof(ct)) &&
-	    strncmp(ct, "application/json", 16) == 0,
-	    "%s: not application/json", what);
-	ck_assert_msg(sec_json_str(r->body, "error", jv, sizeof(jv)) &&
-	    strcmp(jv, code) == 0, "%s: body %s, want error %s", what,
-	    r->body, code);
-}
-
-/* Is pid alive and not a zombie? */
-int sec_proc_running(pid_t pid)
-{
-	char path[64], buf[512], *p;
-	size_t len;
-	char *s;
-	int ok;
-
-	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((s = harness_read_file(path, &len)) == NULL)
-		return 0;
-	snprintf(buf, sizeof(buf), "%s", s);
-	free(s);
-	p = strrchr(buf, ')');
-	ok = p != NULL && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-	return ok;
-}
-
 /* The daemon that the fixture started still runs (same pid) and a
  * normal request through nginx answers 200. */
 void sec_assert_daemon_serves(const char *after)
 {
 	struct hresp r;
 
-	ck_assert_msg(sec_proc_running(sec_h->daemon_pid),
+	ck_assert_msg(harness_proc_running(sec_h->daemon_pid),
 	    "after %s: daemon (pid %ld) is gone\n%s", after,
-	    (long)sec_h->daemon_pid, sec_log_tail());
+	    (long)sec_h->daemon_pid, harness_log_tail(sec_h));
 	sec_req(&r, "/hello", NULL);
 	ck_assert_msg(r.status == 200 && strcmp(r.body, "hello\n") == 0,
 	    "after %s: GET /hello -> %d %s\n%s", after, r.status, r.body,
-	    sec_log_tail());
+	    harness_log_tail(sec_h));
 	hresp_free(&r);
 }
 
@@ -169,7 +87,7 @@ long sec_threads_settle(long base, int ms)
 		n = harness_busy_threads(sec_h->daemon_pid);
 		if (n <= base || harness_now() >= end)
 			return n;
-		sec_sleep_ms(50);
+		harness_sleep_ms(50);
 	}
 }
 
@@ -199,13 +117,8 @@ pid_t sec_run_child(const char *const *argv, const char *const *envp,
 /* Wait up to ms for pid; 1 with *status, 0 on timeout (pid killed). */
 int sec_wait_bounded(pid_t pid, int ms, int *status)
 {
-	double end = harness_now() + ms / 1000.0;
-
-	while (harness_now() < end) {
-		if (waitpid(pid, status, WNOHANG) == pid)
-			return 1;
-		sec_sleep_ms(10);
-	}
+	if (harness_wait_ms(pid, ms, status) == 1)
+		return 1;
 	kill(pid, SIGKILL);
 	waitpid(pid, status, 0);
 	return 0;
@@ -249,7 +162,7 @@ int sec_check_manifest(const char *file, char **out, int *status)
 		if (n > 0 && o.len < (1u << 20))
 			fcgic_buf_put(&o, buf, (size_t)n);
 		else if (n < 0)
-			sec_sleep_ms(10);
+			harness_sleep_ms(10);
 	}
 	close(pfd[0]);
 	fcgic_buf_put(&o, "", 0);
@@ -259,100 +172,17 @@ int sec_check_manifest(const char *file, char **out, int *status)
 	    status);
 }
 
-/* Run argv to completion (60 s at most); exit code or -1. */
-static int run_cmd(const char *const *argv)
-{
-	const char *envp[] = { SEC_PATH_ENV, NULL };
-	int st;
-	pid_t pid = sec_run_child(argv, envp, -1, 0);
-
-	if (pid < 0 || !sec_wait_bounded(pid, 60000, &st) || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
 /* ---- test users (root) -------------------------------------------------- */
 
-/* Run argv until check() holds: another suite running at the same time
- * may be adding the same user (or hold the lock on /etc/group). */
-static int until(const char *const *argv, int (*check)(const char *,
-    const char *), const char *name, const char *extra)
-{
-	int i;
-
-	for (i = 0; i < 5 && !check(name, extra); i++) {
-		if (i > 0)
-			sec_sleep_ms(200);
-		(void)run_cmd(argv);
-	}
-	return check(name, extra) ? 0 : -1;
-}
-
-static int group_exists(const char *name, const char *unused)
-{
-	(void)unused;
-	return getgrnam(name) != NULL;
-}
-
-static int user_exists(const char *name, const char *unused)
-{
-	(void)unused;
-	return getpwnam(name) != NULL;
-}
-
-/* User name is in group extra's member list (NULL extra: true). */
-static int user_in(const char *name, const char *extra)
-{
-	struct group *gr = extra != NULL ? getgrnam(extra) : NULL;
-	char **m;
-
-	if (extra == NULL)
-		return 1;
-	for (m = gr != NULL ? gr->gr_mem : NULL; m != NULL && *m != NULL; m++)
-		if (strcmp(*m, name) == 0)
-			return 1;
-	return 0;
-}
-
-static int ensure_group(const char *name, gid_t *gid)
-{
-	const char *add[] = { "/usr/sbin/groupadd", "--system", name, NULL };
-	struct group *gr;
-
-	if (until(add, group_exists, name, NULL) != 0 ||
-	    (gr = getgrnam(name)) == NULL)
-		return -1;
-	*gid = gr->gr_gid;
-	return 0;
-}
-
-/* A system user with its own group, no home, no login shell, member of
- * `extra` (may be NULL). */
-static int ensure_user(const char *name, const char *extra, uid_t *uid,
-    gid_t *gid)
-{
-	const char *add[] = { "/usr/sbin/useradd", "--system",
-	    "--no-create-home", "--shell", NOLOGIN, "--user-group", name,
-	    NULL };
-	const char *mod[] = { "/usr/sbin/usermod", "-a", "-G", extra, name,
-	    NULL };
-	struct passwd *pw;
-
-	if (until(add, user_exists, name, NULL) != 0 ||
-	    until(mod, user_in, name, extra) != 0 ||
-	    (pw = getpwnam(name)) == NULL)
-		return -1;
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	return 0;
-}
-
+/* fnlsec (primary group fnlsec, also in fnlsecx) and fnlsec2. */
 static int setup_users(void)
 {
-	return ensure_group(SEC_TENANT_XGROUP, &sec_xgroup_gid) == 0 &&
-	    ensure_user(SEC_TENANT, SEC_TENANT_XGROUP, &sec_tenant_uid,
-	    &sec_tenant_gid) == 0 && ensure_user(SEC_OTHER_USER, NULL,
-	    &sec_other_uid, &sec_other_gid) == 0 ? 0 : -1;
+	return harness_ensure_group(SEC_TENANT_XGROUP, &sec_xgroup_gid) == 0 &&
+	    harness_ensure_user(SEC_TENANT, &sec_tenant_uid,
+	    &sec_tenant_gid) == 0 &&
+	    harness_ensure_member(SEC_TENANT, SEC_TENANT_XGROUP) == 0 &&
+	    harness_ensure_user(SEC_OTHER_USER, &sec_other_uid,
+	    &sec_other_gid) == 0 ? 0 : -1;
 }
 
 /* ---- functions, manifests, nginx locations ----------------------------- */
@@ -578,17 +408,13 @@ static void servers_up(int root)
 	    harness_path(sec_h, "bin", target, sizeof(target)) != 0 ||
 	    symlink(target, path) != 0))
 		goto fail;
-	if (harness_write(sec_h, "manifest.yaml", manifest, 0644) != 0 ||
-	    harness_start_daemon(sec_h, "manifest.yaml", DAEMON_ENV) != 0 ||
-	    harness_start_nginx(sec_h, LOCATIONS) != 0)
+	if (harness_serve(sec_h, manifest, DAEMON_ENV, LOCATIONS) != 0)
 		goto fail;
 	free(manifest);
 	return;
 fail:
 	free(manifest);
-	harness_free(sec_h);
-	sec_h = NULL;
-	ck_abort_msg("could not start nginx and the daemon (see stderr)");
+	harness_abort(&sec_h, "could not start nginx and the daemon");
 }
 
 static void common_up(void)
@@ -596,9 +422,11 @@ static void common_up(void)
 	servers_up(0);
 }
 
+/* Not root: no servers; every test of the TCase says SKIP. */
 static void root_up(void)
 {
-	servers_up(1);
+	if (geteuid() == 0)
+		servers_up(1);
 }
 
 static void servers_down(void)
@@ -609,18 +437,7 @@ static void servers_down(void)
 
 static void no_leftovers(void)
 {
-	static const char *const asan[] = { "ERROR: AddressSanitizer", NULL };
-	static const char *const ubsan[] = { "runtime error:", NULL };
-	char desc[2048];
-	int n;
-
-	if (sec_h == NULL)
-		return;
-	n = harness_leftovers(sec_h, 3000, desc, sizeof(desc));
-	ck_assert_msg(n == 0, "%d process(es) left behind: %s", n, desc);
-	ck_assert_msg(!harness_log_has(sec_h, asan) &&
-	    !harness_log_has(sec_h, ubsan),
-	    "sanitizer report in the daemon log:\n%s", sec_log_tail());
+	harness_assert_clean(sec_h);
 }
 
 static void tmpdir_up(void)
@@ -633,27 +450,20 @@ static void tmpdir_up(void)
 
 static TCase *tcase(const char *name, void (*up)(void), int timeout)
 {
-	TCase *tc = tcase_create(name);
-
-	tcase_add_unchecked_fixture(tc, up, servers_down);
-	if (up != tmpdir_up)
-		tcase_add_checked_fixture(tc, NULL, no_leftovers);
-	tcase_set_timeout(tc, timeout);
-	return tc;
+	return harness_tcase(name, timeout, up, servers_down, NULL,
+	    up != tmpdir_up ? no_leftovers : NULL);
 }
 
-static Suite *suite_security(int root)
+static Suite *suite_security(void)
 {
 	Suite *s = suite_create("security");
 	TCase *tc;
 
-	if (root) {
-		tc = tcase("identity", root_up, 60);
-		sec_add_identity(tc);
-		sec_add_exec_checks(tc);
-		sec_add_isolate(tc);
-		suite_add_tcase(s, tc);
-	}
+	tc = tcase("identity", root_up, 60);
+	sec_add_identity(tc);
+	sec_add_exec_checks(tc);
+	sec_add_isolate(tc);
+	suite_add_tcase(s, tc);
 	tc = tcase("environment", common_up, 60);
 	sec_add_env(tc);
 	suite_add_tcase(s, tc);
@@ -666,33 +476,15 @@ static Suite *suite_security(int root)
 	return s;
 }
 
-int main(void)
+/* As root: the test users exist (created if need be). */
+static int security_setup(char *why, size_t len)
 {
-	const char *nginx = getenv("NGINX") ? getenv("NGINX") :
-	    "/usr/sbin/nginx";
-	const char *curl = getenv("CURL") ? getenv("CURL") : "/usr/bin/curl";
-	int root = geteuid() == 0, failed;
-	SRunner *sr;
-
-	if (access(nginx, X_OK) != 0 || access(curl, X_OK) != 0 ||
-	    access("/etc/nginx/fastcgi_params", R_OK) != 0) {
-		fprintf(stderr, "security: needs %s, %s and "
-		    "/etc/nginx/fastcgi_params; skipped\n", nginx, curl);
-		return 77;
-	}
-	if (!root)
-		fprintf(stderr, "security: not root: the identity, exec-check "
-		    "and isolate tests (users " SEC_TENANT ", " SEC_OTHER_USER
-		    ") are not run\n");
-	else if (setup_users() != 0) {
-		fprintf(stderr, "security: cannot create the test users "
-		    SEC_TENANT ", " SEC_OTHER_USER ", group "
-		    SEC_TENANT_XGROUP "\n");
-		return 1;
-	}
-	sr = srunner_create(suite_security(root));
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	if (geteuid() != 0 || setup_users() == 0)
+		return 0;
+	snprintf(why, len, "cannot create the test users " SEC_TENANT ", "
+	    SEC_OTHER_USER ", group " SEC_TENANT_XGROUP);
+	return -1;
 }
+
+HARNESS_BINARY(security, HARNESS_NEEDS_NGINX | HARNESS_NEEDS_CURL,
+    .setup = security_setup, .suite = suite_security);

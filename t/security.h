@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
-#include "harness.h"
+#include "harness_check.h"
 
 #define SEC_TENANT "fnlsec"          /* primary group fnlsec, + fnlsecx */
 #define SEC_TENANT_XGROUP "fnlsecx"
@@ -21,37 +21,29 @@
 
 /* The fixture's servers (NULL outside a TCase that has them). */
 extern struct harness *sec_h;
-/* Test identities, set by main() when root. */
+/* Test identities, set by the binary's setup when root. */
 extern uid_t sec_tenant_uid, sec_other_uid;
 extern gid_t sec_tenant_gid, sec_xgroup_gid, sec_other_gid;
 
-/* The last part of the daemon log, for failure messages (static buffer). */
-const char *sec_log_tail(void);
 /* 1 if a daemon message line ("fnlauncher: ...", not an invocation
  * record) names function fn and contains one of any_of (NULL terminated)
  * and `also` (NULL: not needed), case-insensitively. */
 int sec_log_says(const char *fn, const char *const *any_of,
     const char *also);
 /* curl through nginx; the request itself must complete. */
-void sec_req(struct hresp *r, const char *path, const char *const *args);
+#define sec_req(r, path, args) harness_req(sec_h, (r), (path), (args))
 #define SEC_ASSERT_STATUS(r, want, what) \
 	ck_assert_msg((r)->status == (want), \
 	    "%s: status %d, want %d; body:\n%.600s\nlog tail:\n%s", (what), \
-	    (r)->status, (want), (r)->body, sec_log_tail())
-/* String value of "key" in a flat JSON object into buf; NULL if absent. */
-const char *sec_json_str(const char *body, const char *key, char *buf,
-    size_t len);
-/* SPEC 7: status, application/json, "error" == code. */
-void sec_assert_error(const struct hresp *r, int status, const char *code,
-    const char *what);
-/* 1 if pid exists and is not a zombie. */
-int sec_proc_running(pid_t pid);
+	    (r)->status, (want), (r)->body, harness_log_tail(sec_h))
+/* SPEC 7 (harness_assert_error on the fixture's servers). */
+#define sec_assert_error(r, status, code, what) \
+	harness_assert_error(sec_h, (r), (status), (code), (what))
 /* The daemon still runs (same pid) and GET /hello through nginx is 200. */
 void sec_assert_daemon_serves(const char *after);
 /* Poll up to ms for the daemon's thread count to drop to base or less;
  * returns the last count. */
 long sec_threads_settle(long base, int ms);
-void sec_sleep_ms(int ms);
 
 /* fork + execve with stdin and stderr on /dev/null, stdout on out_fd
  * (-1: /dev/null), RLIMIT_AS as_limit if non-zero; dies with us.

@@ -176,7 +176,7 @@ START_TEST(env_params_cannot_override)
 	close(fd);
 	fcgic_buf_free(&b);
 	ck_assert_msg(r.ended && fcgic_status(&r, &body) == 200, "raw /envall: "
-	    "no 200\n%s", sec_log_tail());
+	    "no 200\n%s", harness_log_tail(sec_h));
 	/* env(1) output with a leading newline, so every line is "\nX=". */
 	env = malloc(strlen(body) + 2);
 	ck_assert_ptr_nonnull(env);

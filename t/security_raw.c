@@ -408,9 +408,10 @@ START_TEST(raw_fastcgi)
 	case X_STATUS:
 		ck_assert_msg(r.ended && st == c->status, "%s: status %d "
 		    "(ended %d), want %d\n%.300s\n%s", what, st, r.ended,
-		    c->status, r.out.p ? (char *)r.out.p : "", sec_log_tail());
+		    c->status, r.out.p ? (char *)r.out.p : "",
+		    harness_log_tail(sec_h));
 		if (c->status >= 400)
-			ck_assert_msg(sec_json_str(body, "error", jv,
+			ck_assert_msg(harness_json_str(body, "error", jv,
 			    sizeof(jv)) &&
 			    strcmp(jv, c->body) == 0, "%s: body %s, want "
 			    "error %s", what, body, c->body);
@@ -450,10 +451,12 @@ assert_marked_gone(const char *marker)
 
 	free(s);
 	for (end = harness_now() + 5; pid > 0 && harness_now() < end &&
-	    sec_proc_running(pid);)
-		sec_sleep_ms(20);
-	ck_assert_msg(pid <= 0 || !sec_proc_running(pid), "pid %ld still runs "
-	    "5 s after FCGI_ABORT_REQUEST\n%s", (long)pid, sec_log_tail());
+	    harness_proc_running(pid);)
+		harness_sleep_ms(20);
+	ck_assert_msg(pid <= 0 || !harness_proc_running(pid),
+	    "pid %ld still runs "
+	    "5 s after FCGI_ABORT_REQUEST\n%s", (long)pid,
+	    harness_log_tail(sec_h));
 }
 
 START_TEST(raw_abort_request)
@@ -493,14 +496,14 @@ START_TEST(raw_abort_request)
 	fcgic_buf_free(&b);
 	if (!ABORTS[_i].with_body) {
 		for (end = harness_now() + 10; harness_now() < end && pid <= 0;
-		    sec_sleep_ms(20))
+		    harness_sleep_ms(20))
 			if ((s = harness_read_file(marker, NULL)) != NULL) {
 				pid = (pid_t)atol(s);
 				free(s);
 			}
 		ck_assert_msg(pid > 0, "the function did not start\n%s",
-		    sec_log_tail());
-		ck_assert_msg(sec_proc_running(pid),
+		    harness_log_tail(sec_h));
+		ck_assert_msg(harness_proc_running(pid),
 		    "the function ended by itself");
 		ck_assert_int_eq(fcgic_header(&b, 1, FCGIC_ABORT_REQUEST, 1, 0,
 		    0), 0);
@@ -586,13 +589,13 @@ START_TEST(raw_body_records)
 		ck_assert_int_eq(fcgic_send(fd, b.p + at, n), 0);
 		at += n;
 		if (i % 4 == 0)
-			sec_sleep_ms(2);        /* let the daemon read a part */
+			harness_sleep_ms(2);    /* let the daemon read a part */
 	}
 	fcgic_buf_free(&b);
 	ck_assert_int_eq(fcgic_read(fd, 1, &r, 20000), 0);
 	st = fcgic_status(&r, &out);
 	ck_assert_msg(r.ended && st == 200, "ended %d status %d\n%s", r.ended,
-	    st, sec_log_tail());
+	    st, harness_log_tail(sec_h));
 	ck_assert_msg(r.out.len - (size_t)(out - (char *)r.out.p) == total &&
 	    memcmp(out, body, total) == 0, "cat gave back %zu bytes, not the "
 	    "%zu sent (or other bytes)", r.out.len -
@@ -661,7 +664,7 @@ START_TEST(raw_stalled_connection)
 
 	ck_assert_int_ge(stall, 0);
 	ck_assert_int_eq(fcgic_send(stall, "\x01", 1), 0);
-	sec_sleep_ms(200);
+	harness_sleep_ms(200);
 	t0 = harness_now();
 	sec_assert_daemon_serves("a stalled connection");
 	ck_assert_msg(harness_now() - t0 < 5, "a request took %.1f s",
@@ -721,7 +724,7 @@ START_TEST(tcp_allow_from)
 	close(logfd);
 	ck_assert_int_gt(pid, 0);
 	for (end = harness_now() + 10; harness_now() < end && fd < 0;
-	    sec_sleep_ms(20))
+	    harness_sleep_ms(20))
 		fd = fcgic_connect_tcp(NULL, "127.0.0.1", port);
 	ck_assert_msg(fd >= 0, "the TCP daemon does not listen on %s", listen);
 	close(fd);

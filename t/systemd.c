@@ -31,6 +31,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "harness_check.h"
 #include "systemd.h"
 
 #include <check.h>
@@ -44,6 +45,7 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "harness_check.h"
 
 #define SRC_IN "/usr/src/fnlauncher"
 #define MANIFEST "/etc/fnlauncher/fnlauncher.yaml"
@@ -53,22 +55,8 @@
 static char src_tar[PATH_MAX];
 static const char *src_opts = "";
 
-/* The one skip of this binary: "SKIP: systemd: REASON" in the test log,
- * then automake's 77. One helper, so that a shared harness convention can
- * replace it. */
-static int skip(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int skip(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("SKIP: systemd: ");
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	return 77;
-}
+static double t_start;
+static int booted;
 
 /* ---- helpers -------------------------------------------------------------- */
 
@@ -605,8 +593,8 @@ static Suite *suite_systemd(void)
 	return s;
 }
 
-/* Root, the tools, a work dir. 0, or the skip's exit code. */
-static int preflight(void)
+/* Root, the tools, a work dir. 0, or HARNESS_SKIP_ALL with WHY. */
+static int preflight(char *why, size_t len)
 {
 	static const struct { const char *path, *pkg; } tools[] = {
 		{ "/usr/bin/systemd-nspawn", "systemd-container" },
@@ -616,59 +604,75 @@ static int preflight(void)
 	};
 	const char *tmp = getenv("TMPDIR");
 
-	if (geteuid() != 0)
-		return skip("needs root (debootstrap, systemd-nspawn)");
+	if (geteuid() != 0) {
+		snprintf(why, len, "needs root (debootstrap, systemd-nspawn)");
+		return HARNESS_SKIP_ALL;
+	}
 	for (size_t i = 0; i < sizeof(tools) / sizeof(tools[0]); i++)
-		if (access(tools[i].path, X_OK) != 0)
-			return skip("needs %s (Debian package %s)",
+		if (access(tools[i].path, X_OK) != 0) {
+			snprintf(why, len, "needs %s (Debian package %s)",
 			    tools[i].path, tools[i].pkg);
+			return HARNESS_SKIP_ALL;
+		}
 	if (tmp == NULL || tmp[0] != '/' || strlen(tmp) > 80)
 		tmp = "/tmp";
 	snprintf(ct.work, sizeof(ct.work), "%s/fnl-systemd-XXXXXX", tmp);
 	if (mkdtemp(ct.work) == NULL) {
 		ct.work[0] = '\0';
-		return skip("cannot make a temp dir in %s: %s", tmp,
+		snprintf(why, len, "cannot make a temp dir in %s: %s", tmp,
 		    strerror(errno));
+		return HARNESS_SKIP_ALL;
 	}
 	return 0;
 }
 
-int main(void)
+/* Before the suite: root and the tools, the Debian tree, the boot. 0,
+ * or HARNESS_SKIP_ALL (why says why), or -1. */
+static int systemd_setup(char *why, size_t len)
 {
-	double t0 = ct_now();
-	int cached = 0, rc, failed;
-	SRunner *sr;
+	int cached = 0, rc;
 
+	t_start = ct_now();
 #if defined(__SANITIZE_ADDRESS__)
 	/* The container builds fnlauncher from source with the README's
 	 * plain flags: this instrumented binary would only repeat the
 	 * normal build's run (the boot and the steps, about a minute). */
-	return skip("ASan build: the container builds its own fnlauncher "
-	    "from source, so this run would repeat the normal build's");
+	snprintf(why, len, "ASan build: the container builds its own "
+	    "fnlauncher from source, so this run would repeat the normal "
+	    "build's");
+	return HARNESS_SKIP_ALL;
 #endif
-	if ((rc = preflight()) != 0)
+	if ((rc = preflight(why, len)) != 0)
 		return rc;
 	if (ct_image(&cached) != 0) {
 		ct_poweroff();
-		return skip("no Debian 12 tree at %s: %s", ct.image, ct_why);
+		snprintf(why, len, "no Debian 12 tree at %s: %s", ct.image,
+		    ct_why);
+		return HARNESS_SKIP_ALL;
 	}
 	printf("image: %s (%s)\n", ct.image, cached ? "cached" :
 	    "made by this run");
 	if (ct_source_tar(src_tar, sizeof(src_tar), &src_opts) != 0) {
 		/* Not a limit of this machine: a failure. */
-		printf("systemd: %s\n", ct_why);
+		snprintf(why, len, "%s", ct_why);
 		ct_poweroff();
-		return 99;
+		return -1;
 	}
 	if (ct_boot() != 0) {
 		ct_poweroff();
-		return skip("the container cannot boot here: %s", ct_why);
+		snprintf(why, len, "the container cannot boot here: %s", ct_why);
+		return HARNESS_SKIP_ALL;
 	}
-	sr = srunner_create(suite_systemd());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	ct_poweroff();
-	ct_time("t/systemd in all", t0);
-	return failed == 0 ? 0 : 1;
+	booted = 1;
+	return 0;
 }
+
+static void systemd_teardown(void)
+{
+	if (booted)
+		ct_poweroff();
+	ct_time("t/systemd in all", t_start);
+}
+
+HARNESS_BINARY(systemd, 0, .setup = systemd_setup, .suite = suite_systemd,
+    .teardown = systemd_teardown);

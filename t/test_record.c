@@ -16,7 +16,8 @@
 static const char *const keys[] = {
 	"ts", "request_id", "function", "method", "uri", "status", "outcome",
 	"exit_code", "signal", "duration_ms", "cpu_user_ms", "cpu_sys_ms",
-	"max_rss_kb", "bytes_in", "bytes_out", "error", "remote_addr",
+	"max_rss_kb", "bytes_in", "bytes_out", "memory_peak_kb", "oom_kills",
+	"error", "remote_addr",
 };
 
 static struct fn_record
@@ -27,7 +28,8 @@ base(void)
 		.function = "hello", .method = "GET", .uri = "/fn/hello?x=1",
 		.outcome = "ok", .remote_addr = "127.0.0.1", .status = 200,
 		.exit_code = 0, .duration_us = 1234, .cpu_user_us = 1000,
-		.max_rss_kb = 2048, .bytes_out = 12,
+		.max_rss_kb = 2048, .memory_peak_kb = -1, .oom_kills = -1,
+		.bytes_out = 12,
 	};
 	return r;
 }
@@ -64,7 +66,13 @@ START_TEST(test_plain)
 	    "\"outcome\":\"ok\",\"exit_code\":0,\"signal\":null,"
 	    "\"duration_ms\":1.234,\"cpu_user_ms\":1.000,\"cpu_sys_ms\":0.000,"
 	    "\"max_rss_kb\":2048,\"bytes_in\":0,\"bytes_out\":12,"
+	    "\"memory_peak_kb\":null,\"oom_kills\":null,"
 	    "\"error\":null,\"remote_addr\":\"127.0.0.1\"}\n");
+	r.memory_peak_kb = 10240;
+	r.oom_kills = 1;
+	free(s);
+	s = format_ok(&r, NULL);
+	ck_assert_ptr_nonnull(strstr(s, "\"memory_peak_kb\":10240,\"oom_kills\":1,"));
 	free(s);
 }
 END_TEST
