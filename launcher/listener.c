@@ -3,6 +3,10 @@
 #include "config.h"
 
 #include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <netdb.h>
@@ -12,11 +16,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "fnlog.h"
+#include "identity.h"
 #include "listener.h"
 
 #define BACKLOG 1024
@@ -228,6 +234,12 @@ open_any(struct listener *l, const struct manifest *m,
 	snprintf(l->desc, sizeof(l->desc), "%s", addr);
 	if (strncmp(addr, "unix:", 5) == 0)
 		return open_unix(l, addr + 5, m);
+	/* Every process of the host can reach a TCP port: who may talk to
+	 * us is not left to a default. */
+	if (!m->allow_from_set) {
+		fnlog(FNLOG_ERROR, "listening on TCP (%s) needs allow_from in the manifest: the addresses of the nginx hosts that may connect", addr);
+		return -1;
+	}
 	return open_tcp(l, addr);
 }
 
@@ -242,16 +254,179 @@ listener_close(struct listener *l)
 	l->path[0] = '\0';
 }
 
-bool
-listener_peer_ok(const struct manifest *m, const struct sockaddr *sa)
+/* ---- who may connect ----------------------------------------------------- */
+
+static pthread_mutex_t policy_lock = PTHREAD_MUTEX_INITIALIZER;
+static uid_t *fn_uids;          /* uids of named users, sorted */
+static size_t nfn_uids;
+static uint32_t dyn_first = 1, dyn_last;    /* empty range until set */
+
+static int
+cmp_uid(const void *a, const void *b)
 {
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
-		return manifest_peer_allowed(m, AF_INET, &in->sin_addr);
+	uid_t x = *(const uid_t *)a, y = *(const uid_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void
+listener_policy(const struct manifest *m)
+{
+	uid_t *v = calloc(m->nfunctions + 1, sizeof(*v));
+	size_t n = 0;
+	struct identity id;
+	char err[256];
+
+	for (size_t i = 0; v != NULL && i < m->nfunctions; i++) {
+		const struct fn_spec *fn = &m->functions[i];
+		if (strcmp(fn->user, FN_USER_DYNAMIC) == 0 ||
+		    identity_resolve(fn->user, fn->group, &id, err,
+		    sizeof(err)) < 0 || id.uid == 0)
+			continue;       /* uid 0: nginx's master may be root */
+		v[n++] = id.uid;
 	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
-		return manifest_peer_allowed(m, AF_INET6, &in6->sin6_addr);
+	if (v != NULL && strcmp(m->defaults.user, FN_USER_DYNAMIC) != 0 &&
+	    identity_resolve(m->defaults.user, m->defaults.group, &id, err,
+	    sizeof(err)) == 0 && id.uid != 0)
+		v[n++] = id.uid;        /* the drop-ins' */
+	if (v != NULL)
+		qsort(v, n, sizeof(*v), cmp_uid);
+	pthread_mutex_lock(&policy_lock);
+	free(fn_uids);
+	fn_uids = v;
+	nfn_uids = v != NULL ? n : 0;
+	dyn_first = m->dynamic_first;
+	dyn_last = m->dynamic_last;
+	pthread_mutex_unlock(&policy_lock);
+}
+
+/* Is UID a function's (only a root daemon switches users)? */
+static bool
+function_uid(uid_t uid)
+{
+	bool yes;
+
+	if (geteuid() != 0)
+		return false;
+	pthread_mutex_lock(&policy_lock);
+	yes = (uid >= dyn_first && uid <= dyn_last) ||
+	    (fn_uids != NULL && bsearch(&uid, fn_uids, nfn_uids,
+	    sizeof(uid), cmp_uid) != NULL);
+	pthread_mutex_unlock(&policy_lock);
+	return yes;
+}
+
+/* The owner of the TCP socket at the other end of FD, when that socket
+ * is on this host: ask the kernel (NETLINK_SOCK_DIAG, inet_diag) for the
+ * socket whose source is our peer and whose destination is us. 1 with
+ * *UID set, 0 when no local socket matches (a remote peer), -1 when the
+ * kernel could not be asked. */
+static int
+tcp_peer_uid(int fd, uid_t *uid)
+{
+	struct sockaddr_storage me, peer;
+	socklen_t ml = sizeof(me), pl = sizeof(peer);
+	struct {
+		struct nlmsghdr nh;
+		struct inet_diag_req_v2 r;
+	} req;
+	char buf[8192];
+	int nl, found = 0;
+	ssize_t n;
+
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+		return -1;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nh.nlmsg_flags = NLM_F_REQUEST;
+	req.r.sdiag_family = (uint8_t)peer.ss_family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = ~0u;
+	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+	if (peer.ss_family == AF_INET) {
+		const struct sockaddr_in *p = (const void *)&peer, *m = (const void *)&me;
+		req.r.id.idiag_sport = p->sin_port;
+		req.r.id.idiag_dport = m->sin_port;
+		memcpy(req.r.id.idiag_src, &p->sin_addr, 4);
+		memcpy(req.r.id.idiag_dst, &m->sin_addr, 4);
+	} else if (peer.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *p = (const void *)&peer, *m = (const void *)&me;
+		req.r.id.idiag_sport = p->sin6_port;
+		req.r.id.idiag_dport = m->sin6_port;
+		memcpy(req.r.id.idiag_src, &p->sin6_addr, 16);
+		memcpy(req.r.id.idiag_dst, &m->sin6_addr, 16);
+	} else
+		return -1;
+	if ((nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
+	    NETLINK_SOCK_DIAG)) < 0)
+		return -1;
+	if (send(nl, &req, sizeof(req), 0) != (ssize_t)sizeof(req)) {
+		close(nl);
+		return -1;
 	}
-	return true;            /* unix: guarded by socket_mode */
+	/* One answer: the socket (an inet_diag_msg), or an error (ENOENT:
+	 * no such socket here). */
+	n = recv(nl, buf, sizeof(buf), 0);
+	close(nl);
+	if (n < (ssize_t)sizeof(struct nlmsghdr))
+		return -1;
+	for (struct nlmsghdr *h = (void *)buf; NLMSG_OK(h, (size_t)n);
+	    h = NLMSG_NEXT(h, n)) {
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+			return e->error == -ENOENT ? 0 : -1;
+		}
+		if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+			const struct inet_diag_msg *d = NLMSG_DATA(h);
+			*uid = (uid_t)d->idiag_uid;
+			found = 1;
+			break;
+		}
+	}
+	return found;
+}
+
+bool
+listener_peer_ok(const struct manifest *m, int fd, const struct sockaddr *sa,
+    char *why, size_t len)
+{
+	struct ucred cred;
+	socklen_t cl = sizeof(cred);
+	uid_t uid;
+	int rc;
+
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6) {
+		const void *addr = sa->sa_family == AF_INET ?
+		    (const void *)&((const struct sockaddr_in *)sa)->sin_addr :
+		    (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+		if (!manifest_peer_allowed(m, sa->sa_family, addr)) {
+			snprintf(why, len, "not in allow_from");
+			return false;
+		}
+		if (geteuid() != 0)
+			return true;
+		if ((rc = tcp_peer_uid(fd, &uid)) < 0) {
+			snprintf(why, len, "its owner could not be found (sock_diag): %s",
+			    strerror(errno));
+			return false;
+		}
+		if (rc == 1 && function_uid(uid)) {
+			snprintf(why, len, "it runs as uid %u, a function's",
+			    (unsigned)uid);
+			return false;
+		}
+		return true;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cl) < 0) {
+		snprintf(why, len, "SO_PEERCRED: %s", strerror(errno));
+		return false;
+	}
+	if (function_uid(cred.uid)) {
+		snprintf(why, len, "it runs as uid %u, a function's",
+		    (unsigned)cred.uid);
+		return false;
+	}
+	return true;
 }

@@ -23,7 +23,18 @@ int listener_open(struct listener *l, const struct manifest *m,
 /* Remove the unix socket we created, close the fd. */
 void listener_close(struct listener *l);
 
-/* true when a peer at SA may talk to us (allow_from, TCP only). */
-bool listener_peer_ok(const struct manifest *m, const struct sockaddr *sa);
+/* Who may not connect, from M: every uid of its dynamic_ids range and
+ * the uid of every user its functions name. Call at start-up and after
+ * each reload. */
+void listener_policy(const struct manifest *m);
+
+/* May the peer of the connection FD (accepted from SA) talk to us? TCP
+ * peers must match allow_from; and no peer may run as a function's uid
+ * (SO_PEERCRED on a unix socket; on TCP, the owner of the peer's socket
+ * when it is on this host, from sock_diag(7)): a function that reached
+ * the daemon could run any function with forged params. false: close
+ * it, with the reason in WHY. */
+bool listener_peer_ok(const struct manifest *m, int fd,
+    const struct sockaddr *sa, char *why, size_t len);
 
 #endif

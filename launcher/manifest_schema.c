@@ -652,6 +652,7 @@ parse_cidrs(struct mschema *w, const struct field *f, const struct ynode *v)
 	free(w->m->allow_from);
 	w->m->allow_from = c;
 	w->m->nallow_from = v->nkids;
+	w->m->allow_from_set = true;
 }
 
 /* ---- mappings ---------------------------------------------------------- */

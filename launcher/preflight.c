@@ -62,6 +62,52 @@ check_unprivileged(const struct fn_spec *fn, preflight_report report,
 	return errors;
 }
 
+/* A TCP listener without allow_from: refused at start-up. And who else
+ * than nginx could open the unix socket. */
+static size_t
+check_listener(const struct manifest *m, preflight_report report, void *arg)
+{
+	char msg[512];
+
+	if (m->listen != NULL && strncmp(m->listen, "unix:", 5) != 0 &&
+	    !m->allow_from_set) {
+		snprintf(msg, sizeof(msg), "listen %s: a TCP listener needs allow_from: the addresses of the nginx hosts that may connect",
+		    m->listen);
+		report(PREFLIGHT_ERROR, msg, arg);
+		return 1;
+	}
+	if (m->listen != NULL && strncmp(m->listen, "unix:", 5) == 0 &&
+	    (m->socket_mode & 0006)) {
+		snprintf(msg, sizeof(msg), "socket_mode %04o lets any local user connect to the socket (functions are refused by their uid, other users are not): use 0660 with socket_group set to nginx's group",
+		    (unsigned)m->socket_mode);
+		report(PREFLIGHT_WARNING, msg, arg);
+	}
+	return 0;
+}
+
+/* A function whose group may open the unix socket: it is refused by
+ * its uid, but say so (a group is for nginx). */
+static void
+check_socket_group(const struct manifest *m, const struct fn_spec *fn,
+    const struct identity *id, preflight_report report, void *arg)
+{
+	struct group *gr;
+	char msg[512];
+
+	if (m->listen == NULL || strncmp(m->listen, "unix:", 5) != 0 ||
+	    !(m->socket_mode & 0060) || m->socket_group == NULL ||
+	    (gr = getgrnam(m->socket_group)) == NULL)
+		return;
+	bool in = id->gid == gr->gr_gid;
+	for (size_t i = 0; i < id->ngroups && !in; i++)
+		in = id->groups[i] == gr->gr_gid;
+	if (!in)
+		return;
+	snprintf(msg, sizeof(msg), "function %s: its group %s may open the daemon's socket (socket_group): the daemon refuses its uid, but the group is meant for nginx alone",
+	    fn->name, m->socket_group);
+	report(PREFLIGHT_WARNING, msg, arg);
+}
+
 /* As root: would this function be refused at run time? */
 static void
 check_privileged(const struct manifest *m, const struct fn_spec *fn,
@@ -75,6 +121,7 @@ check_privileged(const struct manifest *m, const struct fn_spec *fn,
 		report(PREFLIGHT_WARNING, msg, arg);
 		return;
 	}
+	check_socket_group(m, fn, &id, report, arg);
 	if (id.uid == 0 && !fn->allow_root) {
 		snprintf(msg, sizeof(msg), "function %s: user %s is root and allow_root is false: requests will get 403",
 		    fn->name, fn->user);
@@ -169,6 +216,7 @@ preflight(const struct manifest *m, preflight_report report, void *arg)
 	size_t errors = 0;
 
 	check_files(m, report, arg);
+	errors += check_listener(m, report, arg);
 
 	if (geteuid() != 0) {
 		errors += check_unprivileged(&m->defaults, report, arg);
@@ -178,7 +226,7 @@ preflight(const struct manifest *m, preflight_report report, void *arg)
 	}
 	for (size_t i = 0; i < m->nfunctions; i++)
 		check_privileged(m, &m->functions[i], report, arg);
-	return 0;
+	return errors;
 }
 
 void

@@ -38,6 +38,7 @@
 #include "metrics.h"
 #include "mref.h"
 #include "notify.h"
+#include "once.h"
 #include "preflight.h"
 #include "reaper.h"
 #include "server.h"
@@ -141,6 +142,7 @@ server_load(const char *file)
 		return -1;
 	}
 	cgroup_setup(m, !srv.is_local);
+	listener_policy(m);
 	if (mref_set(m) < 0) {
 		fnlog(FNLOG_ERROR, "out of memory loading %s", file);
 		return -1;
@@ -236,10 +238,16 @@ accept_one(void)
 		return;
 	}
 	struct mref *mr = mref_get();
-	bool ok = listener_peer_ok(mr->m, (struct sockaddr *)&ss);
+	char why[160];
+	bool ok = listener_peer_ok(mr->m, fd, (struct sockaddr *)&ss, why,
+	    sizeof(why));
 	mref_put(mr);
 	if (!ok) {
-		close(fd);      /* not an allowed peer: no response at all */
+		/* Not an allowed peer: no response at all. Said once per
+		 * cause: a function could fill the log otherwise. */
+		if (once("refused peer", why))
+			fnlog(FNLOG_WARN, "connection refused: %s", why);
+		close(fd);
 		return;
 	}
 	/* A blocked write to nginx never outlasts this (no libfcgi timeout).
@@ -291,6 +299,7 @@ reload(void)
 	mref_put(old);
 	size_t n = m->nfunctions;
 	cgroup_setup(m, true);
+	listener_policy(m);
 	if (mref_set(m) < 0) {
 		fnlog(FNLOG_ERROR, "reload failed: out of memory");
 		metrics_reload(false);

@@ -32,6 +32,7 @@ static const char STUBBORN[] = "#!/bin/sh\ntrap '' TERM\n" CT
     "echo start\nsleep 30\necho end\n";
 
 static const char MANIFEST[] =
+    "allow_from: [127.0.0.1]\n"
     "log: { invocations: @DIR@/records.jsonl }\n"
     "defaults: { timeout: 8s, kill_grace: 1s, env: { LIFECYCLE_MARK: @DIR@ } }\n"
     "functions:\n"
