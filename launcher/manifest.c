@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "manifest.h"
+#include "envfiles.h"
 #include "manifest_schema.h"
 #include "units.h"
 #include "yamltree.h"
@@ -209,6 +210,7 @@ fn_spec_clear(struct fn_spec *s)
 	manifest_env_free(s->env, s->nenv);
 	manifest_strv_free(s->pass_env, s->npass_env);
 	manifest_strv_free(s->pass_params, s->npass_params);
+	manifest_strv_free(s->env_files, s->nenv_files);
 	free(s->user);
 	free(s->group);
 	free(s->cwd);
@@ -227,7 +229,7 @@ fn_spec_copy(struct fn_spec *dst, const struct fn_spec *src)
 	/* Scalars and counts from SRC; every pointer is then owned by T. */
 	t = *src;
 	t.name = t.path = t.content_type = t.user = t.group = t.cwd = NULL;
-	t.args = t.methods = t.pass_env = t.pass_params = NULL;
+	t.args = t.methods = t.pass_env = t.pass_params = t.env_files = NULL;
 	t.env = NULL;
 	if (dup_str(&t.name, src->name) < 0 ||
 	    dup_str(&t.path, src->path) < 0 ||
@@ -237,6 +239,7 @@ fn_spec_copy(struct fn_spec *dst, const struct fn_spec *src)
 	    dup_env(&t.env, src->env, src->nenv) < 0 ||
 	    dup_strv(&t.pass_env, src->pass_env, src->npass_env) < 0 ||
 	    dup_strv(&t.pass_params, src->pass_params, src->npass_params) < 0 ||
+	    dup_strv(&t.env_files, src->env_files, src->nenv_files) < 0 ||
 	    dup_str(&t.user, src->user) < 0 ||
 	    dup_str(&t.group, src->group) < 0 ||
 	    dup_str(&t.cwd, src->cwd) < 0)
@@ -478,6 +481,8 @@ spec_apply(struct fn_spec *d, const struct mpart *p)
 	    replace_strv(&d->args, &d->nargs, s->args, s->nargs) < 0) ||
 	    (HAS(p, METHODS) && replace_strv(&d->methods, &d->nmethods,
 	    s->methods, s->nmethods) < 0) ||
+	    (HAS(p, ENV_FILES) && replace_strv(&d->env_files, &d->nenv_files,
+	    s->env_files, s->nenv_files) < 0) ||
 	    (HAS(p, PASS_ENV) && replace_strv(&d->pass_env, &d->npass_env,
 	    s->pass_env, s->npass_env) < 0) ||
 	    (HAS(p, PASS_PARAMS) && replace_strv(&d->pass_params,
@@ -723,10 +728,14 @@ manifest_load(const char *file, struct manifest **out,
 	*out = NULL;
 	if (read_file(file, &text, &len, errs) < 0)
 		return -1;
-	if ((dir = file_dir(file, errs)) != NULL)
-		rc = manifest_parse(text, len, file, dir, out, errs);
-	else if (errs->n == 0)
-		(void)manifest_error_add(errs, 0, 0, "out of memory");
+	if ((dir = file_dir(file, errs)) == NULL) {
+		if (errs->n == 0)
+			(void)manifest_error_add(errs, 0, 0, "out of memory");
+	} else if ((rc = manifest_parse(text, len, file, dir, out,
+	    errs)) == 0 && (rc = envfiles_load(*out, errs)) < 0) {
+		manifest_free(*out);
+		*out = NULL;
+	}
 	free(text);
 	free(dir);
 	return rc;

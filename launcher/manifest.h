@@ -70,6 +70,8 @@ struct fn_spec {
 	uint64_t limits[FN_LIMIT_COUNT]; /* FN_UNLIMITED or a value */
 	struct fn_kv *env;        /* extra environment, merged by name */
 	size_t nenv;
+	char **env_files;         /* NAME=value files read into env at load */
+	size_t nenv_files;
 	char **pass_env;
 	size_t npass_env;
 	char **pass_params;

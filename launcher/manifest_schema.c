@@ -145,6 +145,12 @@ check_prefix(const char *s)
 	return NULL;
 }
 
+static bool
+valid_abs_path(const char *s)
+{
+	return s[0] == '/' && strlen(s) < 4096;
+}
+
 #define SF(m) offsetof(struct fn_spec, m)
 #define MF(m) offsetof(struct manifest, m)
 #define LF(i) ((size_t)(i) * sizeof(uint64_t))
@@ -192,6 +198,8 @@ static const struct field spec_fields[MSPEC_COUNT] = {
 	[MSPEC_TRUST_ACCEL_HEADERS] = OTHER("trust_accel_headers", K_BOOL,
 	    SF(trust_accel_headers), 0),
 	[MSPEC_ISOLATE] = OTHER("isolate", K_ISOLATE, SF(isolate), 0),
+	[MSPEC_ENV_FILES] = LIST("env_files", SF(env_files), SF(nenv_files), 0,
+	    16, valid_abs_path, "absolute path"),
 };
 
 /* Keys of "limits", in enum fn_limit order; base is fn_spec.limits. */

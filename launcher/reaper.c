@@ -4,6 +4,8 @@
  * died. The daemon is a child subreaper (PR_SET_CHILD_SUBREAPER), so such
  * orphans become its children; the kernel hands them to the first live
  * thread of the process, the main thread, which never spawns anything.
+ * (With a cgroup leaf per invocation, cgroup.kill ends them all; the
+ * sweep then only reaps. Without one, it is the teardown.)
  * So /proc/self/task/<pid>/children lists exactly the orphans.
  *
  * Which invocation an orphan belongs to is read from FN_REQUEST_ID in its
@@ -16,6 +18,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,53 +27,28 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "inflight.h"
 #include "reaper.h"
 
 #define MAX_ORPHANS 4096
-#define MAX_INFLIGHT 8192
 #define ID_LEN 16
 
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static char inflight[MAX_INFLIGHT][ID_LEN + 1];
-static size_t ninflight;
+/* false once every invocation has a cgroup leaf: cgroup.kill ends its
+ * processes, whatever their environment, and orphans are only reaped
+ * (killing by FN_REQUEST_ID could hit another invocation's detached
+ * helper that wiped its environment). */
+static atomic_bool kill_orphans = true;
+
+void
+reaper_kill_orphans(bool yes)
+{
+	atomic_store(&kill_orphans, yes);
+}
 
 int
 reaper_init(void)
 {
 	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-}
-
-void
-reaper_register(const char *id)
-{
-	pthread_mutex_lock(&lock);
-	if (ninflight < MAX_INFLIGHT)
-		snprintf(inflight[ninflight++], ID_LEN + 1, "%s", id);
-	pthread_mutex_unlock(&lock);
-}
-
-void
-reaper_unregister(const char *id)
-{
-	pthread_mutex_lock(&lock);
-	for (size_t i = 0; i < ninflight; i++)
-		if (strcmp(inflight[i], id) == 0) {
-			memcpy(inflight[i], inflight[--ninflight], ID_LEN + 1);
-			break;
-		}
-	pthread_mutex_unlock(&lock);
-}
-
-static bool
-is_inflight(const char *id)
-{
-	bool found = false;
-
-	pthread_mutex_lock(&lock);
-	for (size_t i = 0; i < ninflight && !found; i++)
-		found = strcmp(inflight[i], id) == 0;
-	pthread_mutex_unlock(&lock);
-	return found;
 }
 
 /* The children of thread TID (the main thread's are the orphans).
@@ -134,8 +112,13 @@ sweep_once(const char *mine)
 	size_t n = list_children(getpid(), pids, MAX_ORPHANS), killed = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		if (!atomic_load(&kill_orphans)) {
+			if (waitpid(pids[i], NULL, WNOHANG) > 0)
+				killed++;
+			continue;
+		}
 		bool has = orphan_id(pids[i], id);
-		if (has && (mine == NULL || strcmp(id, mine) != 0) && is_inflight(id))
+		if (has && (mine == NULL || strcmp(id, mine) != 0) && inflight_has_id(id))
 			continue;       /* another invocation's, still running */
 		/* Our child (zombie or not) until reaped: the pid is ours. A
 		 * process stuck in the kernel is left for a later sweep rather

@@ -9,12 +9,12 @@
  * before any thread is started. Returns 0 or -1. */
 int reaper_init(void);
 
-/* An invocation with this FN_REQUEST_ID is (no longer) in flight. */
-void reaper_register(const char *request_id);
-void reaper_unregister(const char *request_id);
+/* Whether sweeps kill orphans (true, the default) or only reap the dead
+ * ones (every invocation in a cgroup leaf: cgroup.kill does the rest). */
+void reaper_kill_orphans(bool yes);
 
 /* Kill and reap every orphan of REQUEST_ID, every orphan without one, and
- * every orphan whose invocation is no longer in flight. REQUEST_ID may be
+ * every orphan whose invocation is no longer in flight (inflight.h). REQUEST_ID may be
  * NULL (housekeeping). */
 void reaper_sweep(const char *request_id);
 

@@ -142,6 +142,7 @@ server_load(const char *file)
 		return -1;
 	}
 	cgroup_setup(m, !srv.is_local);
+	reaper_kill_orphans(!cgroup_active());
 	listener_policy(m);
 	if (mref_set(m) < 0) {
 		fnlog(FNLOG_ERROR, "out of memory loading %s", file);
@@ -299,6 +300,7 @@ reload(void)
 	mref_put(old);
 	size_t n = m->nfunctions;
 	cgroup_setup(m, true);
+	reaper_kill_orphans(!cgroup_active());
 	listener_policy(m);
 	if (mref_set(m) < 0) {
 		fnlog(FNLOG_ERROR, "reload failed: out of memory");

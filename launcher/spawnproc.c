@@ -81,7 +81,7 @@ spawn_init(void)
 struct child_ctx {
 	const struct spawn_req *req;
 	char tmp_opts[64];        /* isolate tmp: the tmpfs's options */
-	bool bind_var_tmp, bind_dev_shm;
+	bool bind_var_tmp, bind_dev_shm, bind_run_lock, mount_mqueue;
 	int procs_fd;             /* the leaf's cgroup.procs, when the child
 	                           * must move itself there; else -1 */
 	volatile int err;
@@ -175,7 +175,21 @@ child_isolate_tmp(const struct child_ctx *c)
 	if (c->bind_dev_shm &&
 	    mount("/tmp", "/dev/shm", NULL, MS_BIND, NULL) < 0)
 		return -1;
+	if (c->bind_run_lock &&
+	    mount("/tmp", "/run/lock", NULL, MS_BIND, NULL) < 0)
+		return -1;
 	return 0;
+}
+
+/* isolate ipc: /dev/mqueue shows the IPC namespace that mounted it: a
+ * fresh one shows the invocation's own message queues, not the host's. */
+static int
+child_isolate_ipc(const struct child_ctx *c)
+{
+	if (!c->mount_mqueue)
+		return 0;
+	return mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV |
+	    MS_NOEXEC, NULL);
 }
 
 /* A new network namespace has only "lo", and it is down: bring it up. */
@@ -229,13 +243,15 @@ child_main(void *arg)
 	if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
 		child_fail(c, "close_range");
 	/* Our mounts must not leak back into the daemon's namespace. */
-	if (rq->isolate != 0 &&
+	if (((rq->isolate & ~FN_ISOLATE_IPC) != 0 || c->mount_mqueue) &&
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		child_fail(c, "isolate: private mounts");
 	if ((rq->isolate & FN_ISOLATE_PID) && child_isolate_pid() < 0)
 		child_fail(c, "isolate pid: mount /proc");
 	if ((rq->isolate & FN_ISOLATE_TMP) && child_isolate_tmp(c) < 0)
 		child_fail(c, "isolate tmp: mount a tmpfs on /tmp");
+	if ((rq->isolate & FN_ISOLATE_IPC) && child_isolate_ipc(c) < 0)
+		child_fail(c, "isolate ipc: mount /dev/mqueue");
 	if ((rq->isolate & FN_ISOLATE_NET) && child_isolate_net() < 0)
 		child_fail(c, "isolate net: loopback up");
 	for (size_t i = 0; i < FN_RLIMIT_COUNT; i++)
@@ -310,10 +326,15 @@ spawn_start(const struct spawn_req *req, struct spawn_res *res)
 		    "size=%llu,mode=1777", (unsigned long long)req->tmp_size);
 		ctx.bind_var_tmp = is_real_dir("/var/tmp");
 		ctx.bind_dev_shm = is_real_dir("/dev/shm");
+		/* 1777 on Debian too: another place to leave things behind */
+		ctx.bind_run_lock = is_real_dir("/run/lock");
 	}
 	/* SysV IPC and POSIX message queues of its own, gone with it. */
-	if (req->isolate & FN_ISOLATE_IPC)
+	if (req->isolate & FN_ISOLATE_IPC) {
 		flags |= CLONE_NEWIPC;
+		if ((ctx.mount_mqueue = is_real_dir("/dev/mqueue")))
+			flags |= CLONE_NEWNS;
+	}
 	pid = spawn_clone(child_main, &ctx, stack + GUARD, CHILD_STACK,
 	    (unsigned long)flags, req->cgroup_fd, &ctx.procs_fd, &pidfd);
 	int saved = errno;

@@ -11,5 +11,6 @@ Suite *suite_cgienv(void);
 Suite *suite_cgiresp(void);
 Suite *suite_fcgirec(void);
 Suite *suite_record(void);
+Suite *suite_envfiles(void);
 
 #endif
