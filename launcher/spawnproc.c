@@ -81,7 +81,8 @@ spawn_init(void)
 struct child_ctx {
 	const struct spawn_req *req;
 	char tmp_opts[64];        /* isolate tmp: the tmpfs's options */
-	bool bind_var_tmp, bind_dev_shm, bind_run_lock, mount_mqueue;
+	unsigned tmp_dirs;        /* bit i: child_isolate_tmp's dirs[i] */
+	bool mount_mqueue;
 	int procs_fd;             /* the leaf's cgroup.procs, when the child
 	                           * must move itself there; else -1 */
 	volatile int err;
@@ -158,26 +159,24 @@ child_isolate_pid(void)
 	    NULL);
 }
 
-/* isolate tmp: a tmpfs of the invocation's own on /tmp, and the same one
- * on /var/tmp and /dev/shm where those are folders (not symlinks to
- * /tmp): nothing written there is seen by another invocation, and it is
- * gone with the invocation's mount namespace. OPTS is "size=N,mode=1777",
- * made by the parent. */
+/* isolate tmp: a tmpfs of the invocation's own on /tmp, and one each on
+ * /var/tmp, /dev/shm and /run/lock where those are folders (not
+ * symlinks to /tmp): nothing written there is seen by another
+ * invocation, and it is gone with the invocation's mount namespace.
+ * Each is a file system of its own, as on a normal system (a file in
+ * /tmp is not one in /var/tmp). OPTS is "size=N,mode=1777", made by the
+ * parent. */
 static int
 child_isolate_tmp(const struct child_ctx *c)
 {
-	if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-	    c->tmp_opts) < 0)
-		return -1;
-	if (c->bind_var_tmp &&
-	    mount("/tmp", "/var/tmp", NULL, MS_BIND, NULL) < 0)
-		return -1;
-	if (c->bind_dev_shm &&
-	    mount("/tmp", "/dev/shm", NULL, MS_BIND, NULL) < 0)
-		return -1;
-	if (c->bind_run_lock &&
-	    mount("/tmp", "/run/lock", NULL, MS_BIND, NULL) < 0)
-		return -1;
+	static const char *const dirs[] = { "/tmp", "/var/tmp", "/dev/shm",
+	    "/run/lock" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+		if ((c->tmp_dirs & (1u << i)) &&
+		    mount("tmpfs", dirs[i], "tmpfs", MS_NOSUID | MS_NODEV,
+		    c->tmp_opts) < 0)
+			return -1;
 	return 0;
 }
 
@@ -324,10 +323,11 @@ spawn_start(const struct spawn_req *req, struct spawn_res *res)
 		flags |= CLONE_NEWNS;
 		snprintf(ctx.tmp_opts, sizeof(ctx.tmp_opts),
 		    "size=%llu,mode=1777", (unsigned long long)req->tmp_size);
-		ctx.bind_var_tmp = is_real_dir("/var/tmp");
-		ctx.bind_dev_shm = is_real_dir("/dev/shm");
-		/* 1777 on Debian too: another place to leave things behind */
-		ctx.bind_run_lock = is_real_dir("/run/lock");
+		/* /tmp always; the others where they are folders of their
+		 * own (/run/lock is 1777 on Debian too) */
+		ctx.tmp_dirs = 1u | (is_real_dir("/var/tmp") ? 2u : 0) |
+		    (is_real_dir("/dev/shm") ? 4u : 0) |
+		    (is_real_dir("/run/lock") ? 8u : 0);
 	}
 	/* SysV IPC and POSIX message queues of its own, gone with it. */
 	if (req->isolate & FN_ISOLATE_IPC) {
