@@ -2,6 +2,7 @@
  * kernel's Documentation/admin-guide/cgroup-v2.rst. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -160,6 +161,33 @@ enable_controllers(int dirfd)
 	return bits;
 }
 
+/* Empty "fnlauncher.PID" folders in DIR whose daemon is gone (it was
+ * killed before it could remove its own). */
+static void
+remove_stale(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX];
+	long pid;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		if (strncmp(e->d_name, "fnlauncher.", 11) != 0)
+			continue;
+		pid = strtol(e->d_name + 11, &end, 10);
+		if (*end != '\0' || pid <= 0 || pid == (long)getpid() ||
+		    kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    e->d_name) < sizeof(path))
+			(void)rmdir(path);      /* only if empty */
+	}
+	closedir(d);
+}
+
 /* The folder leaves go in, for SETTING ("auto" or a path), into OUT;
  * with MAY_MOVE, auto may move this process into OWN/daemon first.
  * Side effects only when ACT. 0, or -1 with the reason in WHY. */
@@ -191,7 +219,11 @@ choose(const char *setting_, bool may_move, bool act, char *out, size_t size,
 		    path, strerror(errno)), -1;
 	if (strcmp(own, "/") == 0 || !may_move) {
 		/* The root cgroup may hold processes and children alike; a
-		 * folder of our own keeps our leaves together. */
+		 * folder of our own keeps our leaves together. Those that
+		 * daemons killed before they could remove theirs left behind
+		 * go first. */
+		if (act)
+			remove_stale(path);
 		if ((size_t)snprintf(out, size, "%s/fnlauncher.%ld", path,
 		    (long)getpid()) >= size)
 			return snprintf(why, wlen, "cgroup path too long"), -1;
@@ -354,7 +386,7 @@ cgroup_leaf_new(struct cgleaf *l, const char *request_id,
 	int pfd;
 	unsigned bits;
 
-	l->dirfd = l->events_fd = -1;
+	l->dirfd = l->events_fd = l->parent_fd = -1;
 	pthread_mutex_lock(&lock);
 	pfd = parent_fd >= 0 ? fcntl(parent_fd, F_DUPFD_CLOEXEC, 3) : -1;
 	bits = ctrl;
@@ -378,7 +410,7 @@ cgroup_leaf_new(struct cgleaf *l, const char *request_id,
 		close(pfd);
 		return -1;
 	}
-	close(pfd);
+	l->parent_fd = pfd;
 	return 0;
 }
 
@@ -420,8 +452,8 @@ cgroup_leaf_kill(struct cgleaf *l, int timeout_ms, void (*reap)(void *),
 {
 	struct pollfd pfd = { .fd = l->events_fd, .events = POLLPRI };
 
-	if (l->dirfd < 0)
-		return 0;
+	if (l->dirfd < 0 || !cgroup_leaf_populated(l))
+		return 1;
 	for (int waited = 0; ; waited += 5) {
 		if (!cgroup_leaf_populated(l))
 			return 0;
@@ -459,19 +491,13 @@ cgroup_leaf_usage(const struct cgleaf *l, struct cgroup_usage *u)
 void
 cgroup_leaf_free(struct cgleaf *l)
 {
-	int pfd;
-
 	if (l->dirfd < 0)
 		return;
 	close(l->events_fd);
 	close(l->dirfd);
-	l->dirfd = l->events_fd = -1;
-	pthread_mutex_lock(&lock);
-	pfd = parent_fd >= 0 ? fcntl(parent_fd, F_DUPFD_CLOEXEC, 3) : -1;
-	pthread_mutex_unlock(&lock);
-	if (pfd < 0 || unlinkat(pfd, l->name, AT_REMOVEDIR) < 0)
-		fnlog(FNLOG_WARN, "cgroup leaf %s/%s not removed: %s", parent,
-		    l->name, strerror(errno));
-	if (pfd >= 0)
-		close(pfd);
+	if (unlinkat(l->parent_fd, l->name, AT_REMOVEDIR) < 0)
+		fnlog(FNLOG_WARN, "cgroup leaf %s not removed: %s", l->name,
+		    strerror(errno));
+	close(l->parent_fd);
+	l->dirfd = l->events_fd = l->parent_fd = -1;
 }

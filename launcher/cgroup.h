@@ -34,6 +34,7 @@
 struct cgleaf {
 	int dirfd;                /* the leaf; -1: none (no cgroup) */
 	int events_fd;            /* its cgroup.events */
+	int parent_fd;            /* the folder it is in, to remove it */
 	char name[48];
 };
 
@@ -71,7 +72,8 @@ bool cgroup_leaf_populated(const struct cgleaf *l);
 
 /* Kill every process in L, and wait up to TIMEOUT_MS until none is
  * left (REAP(ARG), called meanwhile, reaps what comes to the daemon).
- * 0 when L is empty, -1 otherwise. */
+ * 0 when L is empty, 1 when it was already (nothing was killed), -1
+ * when it is not empty in time. */
 int cgroup_leaf_kill(struct cgleaf *l, int timeout_ms,
     void (*reap)(void *), void *arg);
 

@@ -416,11 +416,20 @@ reap_leaf(struct pump *p)
 	struct cgroup_usage u;
 	struct invocation *inv = p->inv;
 
-	if (cgroup_leaf_kill(&p->leaf, 10000, reap_orphans,
-	    inv->request_id) < 0)
+	switch (cgroup_leaf_kill(&p->leaf, 10000, reap_orphans,
+	    inv->request_id)) {
+	case -1:
 		fnlog(FNLOG_ERROR, "function=%s request_id=%s: its cgroup is not empty 10 s after cgroup.kill",
 		    inv->fn->name, inv->request_id);
-	reap_orphans(inv->request_id);
+		/* FALLTHROUGH */
+	case 0:
+		reap_orphans(inv->request_id);
+		break;
+	default:
+		/* Empty already: nothing escaped, nothing to reap (an
+		 * orphan that died on its own is reaped by housekeeping). */
+		break;
+	}
 	cgroup_leaf_usage(&p->leaf, &u);
 	inv->cg_valid = true;
 	inv->cg_user_us = u.user_us;
@@ -533,7 +542,7 @@ pump_run(struct invocation *inv)
 	p->out = inv->req->out;
 	p->ipc = inv->req->ipcFd;
 	p->in_fd = p->out_fd = p->err_fd = p->pidfd = -1;
-	p->leaf.dirfd = p->leaf.events_fd = -1;
+	p->leaf.dirfd = p->leaf.events_fd = p->leaf.parent_fd = -1;
 	p->buf = p->small;
 	p->bufsize = sizeof(p->small);
 	/* A local redirect's run is a GET without a body: what may be left

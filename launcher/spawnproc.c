@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -284,6 +285,24 @@ is_real_dir(const char *path)
 	return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* Which of /tmp, /var/tmp, /dev/shm and /run/lock get a tmpfs, and
+ * whether there is a /dev/mqueue: looked at once (these folders do not
+ * come and go under a running daemon). */
+static unsigned tmp_dirs;
+static bool have_mqueue;
+static pthread_once_t dirs_once = PTHREAD_ONCE_INIT;
+
+static void
+find_dirs(void)
+{
+	/* /tmp always; the others where they are folders of their own
+	 * (/run/lock is 1777 on Debian too) */
+	tmp_dirs = 1u | (is_real_dir("/var/tmp") ? 2u : 0) |
+	    (is_real_dir("/dev/shm") ? 4u : 0) |
+	    (is_real_dir("/run/lock") ? 8u : 0);
+	have_mqueue = is_real_dir("/dev/mqueue");
+}
+
 int
 spawn_start(const struct spawn_req *req, struct spawn_res *res)
 {
@@ -323,16 +342,14 @@ spawn_start(const struct spawn_req *req, struct spawn_res *res)
 		flags |= CLONE_NEWNS;
 		snprintf(ctx.tmp_opts, sizeof(ctx.tmp_opts),
 		    "size=%llu,mode=1777", (unsigned long long)req->tmp_size);
-		/* /tmp always; the others where they are folders of their
-		 * own (/run/lock is 1777 on Debian too) */
-		ctx.tmp_dirs = 1u | (is_real_dir("/var/tmp") ? 2u : 0) |
-		    (is_real_dir("/dev/shm") ? 4u : 0) |
-		    (is_real_dir("/run/lock") ? 8u : 0);
+		pthread_once(&dirs_once, find_dirs);
+		ctx.tmp_dirs = tmp_dirs;
 	}
 	/* SysV IPC and POSIX message queues of its own, gone with it. */
 	if (req->isolate & FN_ISOLATE_IPC) {
 		flags |= CLONE_NEWIPC;
-		if ((ctx.mount_mqueue = is_real_dir("/dev/mqueue")))
+		pthread_once(&dirs_once, find_dirs);
+		if ((ctx.mount_mqueue = have_mqueue))
 			flags |= CLONE_NEWNS;
 	}
 	pid = spawn_clone(child_main, &ctx, stack + GUARD, CHILD_STACK,
