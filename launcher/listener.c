@@ -300,9 +300,8 @@ listener_policy(const struct manifest *m)
 	pthread_mutex_unlock(&policy_lock);
 }
 
-/* Is UID a function's (only a root daemon switches users)? */
-static bool
-function_uid(uid_t uid)
+bool
+listener_function_uid(uid_t uid)
 {
 	bool yes;
 
@@ -316,49 +315,39 @@ function_uid(uid_t uid)
 	return yes;
 }
 
-/* The owner of the TCP socket at the other end of FD, when that socket
- * is on this host: ask the kernel (NETLINK_SOCK_DIAG, inet_diag) for the
- * socket whose source is our peer and whose destination is us. 1 with
- * *UID set, 0 when no local socket matches (a remote peer), -1 when the
- * kernel could not be asked. */
-static int
-tcp_peer_uid(int fd, uid_t *uid)
+/* The owner of the TCP socket whose source is SRC:SPORT and whose
+ * destination is DST:DPORT (FAMILY's addresses, ports in network
+ * order), when it is on this host: asked of the kernel
+ * (NETLINK_SOCK_DIAG, inet_diag). 1 with *UID set, 0 when no local
+ * socket matches (a remote peer), -1 when the kernel could not be
+ * asked. */
+int
+listener_local_owner(int family, const void *src, uint16_t sport,
+    const void *dst, uint16_t dport, uid_t *uid)
 {
-	struct sockaddr_storage me, peer;
-	socklen_t ml = sizeof(me), pl = sizeof(peer);
 	struct {
 		struct nlmsghdr nh;
 		struct inet_diag_req_v2 r;
 	} req;
+	size_t alen = family == AF_INET ? 4 : 16;
 	char buf[8192];
 	int nl, found = 0;
 	ssize_t n;
 
-	if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
-	    getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+	if (family != AF_INET && family != AF_INET6)
 		return -1;
 	memset(&req, 0, sizeof(req));
 	req.nh.nlmsg_len = sizeof(req);
 	req.nh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
 	req.nh.nlmsg_flags = NLM_F_REQUEST;
-	req.r.sdiag_family = (uint8_t)peer.ss_family;
+	req.r.sdiag_family = (uint8_t)family;
 	req.r.sdiag_protocol = IPPROTO_TCP;
 	req.r.idiag_states = ~0u;
 	req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
-	if (peer.ss_family == AF_INET) {
-		const struct sockaddr_in *p = (const void *)&peer, *m = (const void *)&me;
-		req.r.id.idiag_sport = p->sin_port;
-		req.r.id.idiag_dport = m->sin_port;
-		memcpy(req.r.id.idiag_src, &p->sin_addr, 4);
-		memcpy(req.r.id.idiag_dst, &m->sin_addr, 4);
-	} else if (peer.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *p = (const void *)&peer, *m = (const void *)&me;
-		req.r.id.idiag_sport = p->sin6_port;
-		req.r.id.idiag_dport = m->sin6_port;
-		memcpy(req.r.id.idiag_src, &p->sin6_addr, 16);
-		memcpy(req.r.id.idiag_dst, &m->sin6_addr, 16);
-	} else
-		return -1;
+	req.r.id.idiag_sport = sport;
+	req.r.id.idiag_dport = dport;
+	memcpy(req.r.id.idiag_src, src, alen);
+	memcpy(req.r.id.idiag_dst, dst, alen);
 	if ((nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC,
 	    NETLINK_SOCK_DIAG)) < 0)
 		return -1;
@@ -388,6 +377,30 @@ tcp_peer_uid(int fd, uid_t *uid)
 	return found;
 }
 
+/* The owner of the TCP socket at the other end of FD, when that socket
+ * is on this host (see listener_local_owner). */
+static int
+tcp_peer_uid(int fd, uid_t *uid)
+{
+	struct sockaddr_storage me, peer;
+	socklen_t ml = sizeof(me), pl = sizeof(peer);
+
+	if (getsockname(fd, (struct sockaddr *)&me, &ml) < 0 ||
+	    getpeername(fd, (struct sockaddr *)&peer, &pl) < 0)
+		return -1;
+	if (peer.ss_family == AF_INET) {
+		const struct sockaddr_in *p = (const void *)&peer, *m = (const void *)&me;
+		return listener_local_owner(AF_INET, &p->sin_addr, p->sin_port,
+		    &m->sin_addr, m->sin_port, uid);
+	}
+	if (peer.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *p = (const void *)&peer, *m = (const void *)&me;
+		return listener_local_owner(AF_INET6, &p->sin6_addr,
+		    p->sin6_port, &m->sin6_addr, m->sin6_port, uid);
+	}
+	return -1;
+}
+
 bool
 listener_peer_ok(const struct manifest *m, int fd, const struct sockaddr *sa,
     char *why, size_t len)
@@ -412,7 +425,7 @@ listener_peer_ok(const struct manifest *m, int fd, const struct sockaddr *sa,
 			    strerror(errno));
 			return false;
 		}
-		if (rc == 1 && function_uid(uid)) {
+		if (rc == 1 && listener_function_uid(uid)) {
 			snprintf(why, len, "it runs as uid %u, a function's",
 			    (unsigned)uid);
 			return false;
@@ -423,7 +436,7 @@ listener_peer_ok(const struct manifest *m, int fd, const struct sockaddr *sa,
 		snprintf(why, len, "SO_PEERCRED: %s", strerror(errno));
 		return false;
 	}
-	if (function_uid(cred.uid)) {
+	if (listener_function_uid(cred.uid)) {
 		snprintf(why, len, "it runs as uid %u, a function's",
 		    (unsigned)cred.uid);
 		return false;

@@ -4,7 +4,9 @@
 #define FN_LISTENER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "manifest.h"
 
@@ -36,5 +38,15 @@ void listener_policy(const struct manifest *m);
  * it, with the reason in WHY. */
 bool listener_peer_ok(const struct manifest *m, int fd,
     const struct sockaddr *sa, char *why, size_t len);
+
+/* true when UID is a function's (listener_policy; only a root daemon
+ * switches users). */
+bool listener_function_uid(uid_t uid);
+
+/* The owner of the TCP socket with source SRC:SPORT and destination
+ * DST:DPORT (ports in network order) when it is on this host: 1 with
+ * *UID, 0 when none here, -1 when it cannot be told (sock_diag(7)). */
+int listener_local_owner(int family, const void *src, uint16_t sport,
+    const void *dst, uint16_t dport, uid_t *uid);
 
 #endif

@@ -1,6 +1,7 @@
 /* request.c — see request.h. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "cgienv.h"
 #include "fnlog.h"
 #include "invocation.h"
+#include "listener.h"
 #include "metrics.h"
 #include "pump.h"
 #include "reply.h"
@@ -96,10 +98,46 @@ reject(struct invocation *inv, int status, const char *code,
 	drain_body(inv->req);
 }
 
+/* Did a function send this request (through nginx, over TCP on this
+ * host)? Its HTTP connection's socket is found from the params nginx
+ * passes (REMOTE_ADDR/PORT to SERVER_ADDR/PORT) and its owner asked of
+ * the kernel: the admin endpoints name every tenant's functions, and
+ * nginx's "allow 127.0.0.1" lets every function on the host in. */
+static bool
+from_a_function(const struct invocation *inv)
+{
+	const char *ra = param(inv, "REMOTE_ADDR"), *rp = param(inv, "REMOTE_PORT");
+	const char *sa = param(inv, "SERVER_ADDR"), *sp = param(inv, "SERVER_PORT");
+	unsigned char src[16], dst[16];
+	uint64_t sport, dport;
+	int family;
+	uid_t uid;
+
+	if (ra == NULL || rp == NULL || sa == NULL || sp == NULL ||
+	    units_uint(rp, 1, 65535, &sport, NULL) < 0 ||
+	    units_uint(sp, 1, 65535, &dport, NULL) < 0)
+		return false;
+	if (inet_pton(AF_INET, ra, src) == 1 && inet_pton(AF_INET, sa, dst) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, ra, src) == 1 &&
+	    inet_pton(AF_INET6, sa, dst) == 1)
+		family = AF_INET6;
+	else
+		return false;
+	return listener_local_owner(family, src, htons((uint16_t)sport), dst,
+	    htons((uint16_t)dport), &uid) == 1 && listener_function_uid(uid);
+}
+
 static void
 admin_request(struct invocation *inv, const struct route *r)
 {
 	bool drain = server_draining();
+
+	if (from_a_function(inv)) {
+		reject(inv, 403, "refused",
+		    "the admin endpoints are not for functions", NULL, NULL);
+		return;
+	}
 
 	inv->outcome = "ok";
 	if (strcmp(r->path_info, "/health") == 0) {

@@ -142,7 +142,33 @@ START_TEST(row10_function_forges_fastcgi)
 }
 END_TEST
 
+/* Through nginx (its location passes /_/ on, as "allow 127.0.0.1"
+ * would for every function on the host): the daemon finds the HTTP
+ * client's socket and its owner, a function, and refuses. The test's
+ * own request (root) still gets the metrics. */
+START_TEST(row10_function_reads_metrics_through_nginx)
+{
+	static const char script[] = "#!/bin/sh\n"
+	    "printf 'Content-Type: text/plain\\n\\n'\n"
+	    "curl -s -o /dev/null -w 'metrics=%{http_code}\\n' "
+	    "http://127.0.0.1:@PORT@/_/metrics\n";
+	struct hresp a, r;
+
+	ck_assert(harness_write(ct_h, "drop/scraper", script, 0755) == 0);
+	ct_req(&a, "scraper", NULL);
+	ck_assert_msg(a.status == 200 && strcmp(a.body, "metrics=403\n") == 0,
+	    "row 10: a function read /_/metrics through nginx: %d %s\n%s",
+	    a.status, a.body, ct_log_tail());
+	hresp_free(&a);
+	ck_assert(harness_curl(ct_h, &r, "/_/metrics", NULL) == 0);
+	ck_assert_msg(r.status == 200 && strstr(r.body, "fnlauncher_") != NULL,
+	    "the test's own /_/metrics: %d", r.status);
+	hresp_free(&r);
+}
+END_TEST
+
 void ct_add_net(TCase *tc)
 {
 	tcase_add_test(tc, row10_function_forges_fastcgi);
+	tcase_add_test(tc, row10_function_reads_metrics_through_nginx);
 }
