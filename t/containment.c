@@ -473,6 +473,7 @@ static Suite *suite_containment(void)
 	tc = tcase("left_behind");          /* rows 6-9 */
 	ct_add_fs(tc);
 	ct_add_teardown(tc);
+	ct_add_cgroup(tc);
 	suite_add_tcase(s, tc);
 	tc = tcase("secrets");              /* row 11 */
 	ct_add_secrets(tc);

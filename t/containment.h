@@ -58,6 +58,8 @@ void ct_tag(char *buf, size_t len, const char *what);
 /* GET /fn with curl args (NULL-terminated, may be NULL; e.g. "-H",
  * "X-Act: peek"); curl must have run. */
 void ct_req(struct hresp *r, const char *fn, const char *const *args);
+/* containment_cgroup.c */
+void ct_add_cgroup(TCase *tc);
 
 /* A request running in the background (a forked curl). */
 struct ct_bg {
