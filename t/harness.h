@@ -147,6 +147,10 @@ const char *harness_line_value(const char *text, const char *name,
  * absent or not a string. */
 const char *harness_json_str(const char *body, const char *key, char *buf,
     size_t len);
+/* The same for any value: a string (unescaped, without its quotes), or
+ * a number, true, false or null as written; NULL if absent. */
+const char *harness_json_value(const char *body, const char *key, char *buf,
+    size_t len);
 
 /* curl -N path, reading its stdout as it arrives: *t_needle is the time in
  * seconds until the body first contained needle (-1 if never), *t_total

@@ -190,28 +190,50 @@ const char *hresp_header(const struct hresp *r, const char *name, char *buf,
 	return harness_line_value(r->headers, name, ':', buf, len);
 }
 
-const char *harness_json_str(const char *body, const char *key, char *buf,
-    size_t len)
+/* Where the value of "key" starts in body (after the colon and
+ * blanks), or NULL. */
+static const char *json_value_at(const char *body, const char *key)
 {
 	char pat[64];
 	const char *p;
-	size_t n = 0;
 
 	snprintf(pat, sizeof(pat), "\"%s\"", key);
-	p = strstr(body, pat);
-	if (p == NULL || len == 0)
+	if ((p = strstr(body, pat)) == NULL)
 		return NULL;
 	for (p += strlen(pat); *p == ' ' || *p == ':'; p++)
 		;
-	if (*p++ != '"')
+	return p;
+}
+
+const char *harness_json_value(const char *body, const char *key, char *buf,
+    size_t len)
+{
+	const char *p = json_value_at(body, key);
+	size_t n = 0;
+	int quoted;
+
+	if (p == NULL || len == 0)
 		return NULL;
-	while (*p != '\0' && *p != '"' && n + 1 < len) {
-		if (*p == '\\' && p[1] != '\0')
+	if ((quoted = *p == '"'))
+		p++;
+	while (*p != '\0' && n + 1 < len && (quoted ? *p != '"' :
+	    *p != ',' && *p != '}' && *p != ' ')) {
+		if (quoted && *p == '\\' && p[1] != '\0')
 			p++;
 		buf[n++] = *p++;
 	}
 	buf[n] = '\0';
 	return buf;
+}
+
+const char *harness_json_str(const char *body, const char *key, char *buf,
+    size_t len)
+{
+	const char *p = json_value_at(body, key);
+
+	if (p == NULL || *p != '"')
+		return NULL;
+	return harness_json_value(body, key, buf, len);
 }
 
 int harness_curl_timed(const struct harness *h, const char *path,

@@ -416,15 +416,39 @@ START_TEST(record_of_long_uri)
 }
 END_TEST
 
+/* Connection threads are bounded (max(128, 2 x workers)): 200 open
+ * connections to the daemon take at most 128 threads, the rest wait for
+ * one (they used to take a thread each, and keep the memory after). */
+START_TEST(connection_threads_bounded)
+{
+	int fds[200], n = 0;
+	long threads = 0, peak = 0;
+
+	ck_assert(harness_start_daemon(H, "manifest.yaml", NULL) == 0);
+	for (; n < 200; n++)
+		ck_assert_int_ge(fds[n] = fcgic_connect_unix(H->sock), 0);
+	for (int i = 0; i < 20; i++) {
+		harness_sleep_ms(50);
+		threads = harness_proc_status(H->daemon_pid, "Threads");
+		if (threads > peak)
+			peak = threads;
+	}
+	/* 128 connection threads, the main one, at most a few others */
+	ck_assert_msg(peak >= 100 && peak <= 132,
+	    "200 connections took %ld threads (want at most 128 of them)",
+	    peak);
+	for (int i = 0; i < n; i++)
+		close(fds[i]);
+}
+END_TEST
+
 static Suite *
 suite_lifecycle(void)
 {
 	Suite *s = suite_create("lifecycle");
-	TCase *tc = tcase_create("lifecycle");
-
 	/* a fresh temp dir, daemon and nginx for each test */
-	tcase_add_checked_fixture(tc, up, down);
-	tcase_set_timeout(tc, 60);
+	TCase *tc = harness_tcase("lifecycle", 60, NULL, NULL, up, down);
+
 	tcase_add_test(tc, drain_serves_request_in_progress);
 	tcase_add_test(tc, drain_closes_idle_connection);
 	tcase_add_test(tc, invoke_ends_on_sigterm);
@@ -434,6 +458,7 @@ suite_lifecycle(void)
 	tcase_add_test(tc, journal_priorities);
 	tcase_add_test(tc, body_reader_fast_path);
 	tcase_add_test(tc, record_of_long_uri);
+	tcase_add_test(tc, connection_threads_bounded);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -142,22 +142,11 @@ down(void)
 static void
 no_leftovers(void)
 {
-	char desc[2048];
-	int n;
-
-	if (H == NULL)
-		return;
-	n = harness_leftovers(H, 4000, desc, sizeof(desc));
-	ck_assert_msg(n == 0, "%d process(es) left behind: %s", n, desc);
+	harness_assert_clean(H);
 }
 
 /* GET (or ARGS) PATH through nginx; curl must have run to its end. */
-static void
-get(struct hresp *r, const char *path, const char *const *args)
-{
-	ck_assert_msg(harness_curl(H, r, path, args) == 0, "curl did not run");
-	ck_assert_msg(r->curl_rc == 0, "curl %s exited %d", path, r->curl_rc);
-}
+#define get(r, path, args) harness_req(H, (r), (path), (args))
 
 #define ASSERT_STATUS(r, want) \
 	ck_assert_msg((r)->status == (want), "status %d, want %d; headers:\n%s\n" \
@@ -517,11 +506,9 @@ static Suite *
 suite_responses(void)
 {
 	Suite *s = suite_create("responses");
-	TCase *tc = tcase_create("responses");
+	TCase *tc = harness_tcase("responses", 60, up, down, NULL,
+	    no_leftovers);
 
-	tcase_add_unchecked_fixture(tc, up, down);
-	tcase_add_checked_fixture(tc, NULL, no_leftovers);
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, local_redirect_served_here);
 	tcase_add_test(tc, local_redirect_body_unread);
 	tcase_add_test(tc, local_redirect_decoded);

@@ -423,26 +423,13 @@ static void install(const struct runtime *rt)
 	}
 }
 
-/* The value of "key" in the one-line JSON object rec (a number, null, or
- * a string without its quotes) into buf; "?" if absent. */
+/* The value of "key" in the record rec, or "?" if absent. */
 static const char *field(const char *rec, const char *key, char *buf,
     size_t len)
 {
-	char pat[64];
-	const char *p;
-	size_t n = 0;
+	const char *v = harness_json_value(rec, key, buf, len);
 
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(rec, pat);
-	if (p == NULL)
-		return "?";
-	for (p += strlen(pat); *p == '"'; p++)
-		;
-	while (*p != '\0' && *p != '"' && *p != ',' && *p != '}' &&
-	    n + 1 < len)
-		buf[n++] = *p++;
-	buf[n] = '\0';
-	return buf;
+	return v != NULL ? v : "?";
 }
 
 /* The runtimes' own words for "out of memory", as they print them on

@@ -288,6 +288,22 @@ static int b_huge_length(struct fcgic_buf *b)
 	return std_request(b, "/hello", "POST", nv, 1);
 }
 
+/* RFC 3875 4.1.2: CONTENT_LENGTH is digits; strtoull took "12abc" as
+ * 12 and " -5" as a huge number. */
+static int b_bad_length(struct fcgic_buf *b)
+{
+	static const char *const nv[] = { "CONTENT_LENGTH=12abc" };
+
+	return std_request(b, "/hello", "POST", nv, 1);
+}
+
+static int b_negative_length(struct fcgic_buf *b)
+{
+	static const char *const nv[] = { "CONTENT_LENGTH=-5" };
+
+	return std_request(b, "/hello", "POST", nv, 1);
+}
+
 /* A second BEGIN (request 2) while request 1 is open: a multiplexing
  * peer, which libfcgi answers with FCGI_CANT_MPX_CONN (spec 5.5). */
 static int b_mpx(struct fcgic_buf *b)
@@ -364,6 +380,10 @@ static const struct raw_case {
 	    "hello\n", 0 },
 	{ "CONTENT_LENGTH past 2^64", b_huge_length, 0, X_STATUS, 413,
 	    "body_too_large", 0 },
+	{ "CONTENT_LENGTH not digits", b_bad_length, 0, X_STATUS, 400,
+	    "bad_request", 0 },
+	{ "CONTENT_LENGTH negative", b_negative_length, 0, X_STATUS, 400,
+	    "bad_request", 0 },
 	{ "multiplexed BEGIN", b_mpx, 0, X_STATUS, 200, "hello\n", 0 },
 };
 
