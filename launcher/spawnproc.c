@@ -28,6 +28,16 @@
 #include "spawnclone.h"
 #include "spawnproc.h"
 
+/* The child's code runs on a stack of ours that sanitizers know nothing
+ * about, under the function's rlimits, between clone and execve:
+ * instrumentation there (ASan's no-return handling maps memory) would
+ * fail or report what is not there. Only system calls run in it. */
+#if defined(__GNUC__)
+#define CHILD_CODE __attribute__((no_sanitize("address", "undefined")))
+#else
+#define CHILD_CODE
+#endif
+
 #define CHILD_STACK (64 * 1024)   /* the child's own stack, and ... */
 #define GUARD (4096)               /* ... below it a page it cannot touch */
 
@@ -107,7 +117,7 @@ spawn_limits(struct spawn_req *req, const uint64_t limits[FN_LIMIT_COUNT])
 	}
 }
 
-static int
+CHILD_CODE static int
 child_fail(struct child_ctx *c, const char *step)
 {
 	c->err = errno ? errno : EINVAL;
@@ -116,7 +126,7 @@ child_fail(struct child_ctx *c, const char *step)
 }
 
 /* Make FD the child's descriptor TARGET (0, 1 or 2). */
-static int
+CHILD_CODE static int
 child_dup(int fd, int target)
 {
 	if (fd == target)
@@ -127,7 +137,7 @@ child_dup(int fd, int target)
 /* Groups, then gid, then uid, by raw system calls: glibc's wrappers
  * would signal every thread of the daemon (we share its memory). Then
  * verify: all three uids are the target's and root cannot come back. */
-static int
+CHILD_CODE static int
 child_identity(struct child_ctx *c, const struct identity *id)
 {
 	uid_t r, e, s;
@@ -153,7 +163,7 @@ child_identity(struct child_ctx *c, const struct identity *id)
 }
 
 /* In a new PID (and mount) namespace, /proc must show that namespace. */
-static int
+CHILD_CODE static int
 child_isolate_pid(void)
 {
 	return mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -167,7 +177,7 @@ child_isolate_pid(void)
  * Each is a file system of its own, as on a normal system (a file in
  * /tmp is not one in /var/tmp). OPTS is "size=N,mode=1777", made by the
  * parent. */
-static int
+CHILD_CODE static int
 child_isolate_tmp(const struct child_ctx *c)
 {
 	static const char *const dirs[] = { "/tmp", "/var/tmp", "/dev/shm",
@@ -183,7 +193,7 @@ child_isolate_tmp(const struct child_ctx *c)
 
 /* isolate ipc: /dev/mqueue shows the IPC namespace that mounted it: a
  * fresh one shows the invocation's own message queues, not the host's. */
-static int
+CHILD_CODE static int
 child_isolate_ipc(const struct child_ctx *c)
 {
 	if (!c->mount_mqueue)
@@ -193,7 +203,7 @@ child_isolate_ipc(const struct child_ctx *c)
 }
 
 /* A new network namespace has only "lo", and it is down: bring it up. */
-static int
+CHILD_CODE static int
 child_isolate_net(void)
 {
 	struct ifreq ifr;
@@ -215,7 +225,7 @@ child_isolate_net(void)
 	return rc;
 }
 
-static int
+CHILD_CODE static int
 child_main(void *arg)
 {
 	struct child_ctx *c = arg;
