@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -210,6 +211,11 @@ choose(const char *setting_, bool may_move, bool act, char *out, size_t size,
 		return snprintf(why, wlen, "no cgroup2 file system is mounted"), -1;
 	if (own_cgroup(own, sizeof(own)) < 0)
 		return snprintf(why, wlen, "no cgroup v2 line in /proc/self/cgroup"), -1;
+	/* fnlauncher -t as systemd's ExecReload runs in the unit's ".control"
+	 * group: say what the daemon, in the unit's own, would do. */
+	size_t olen = strlen(own);
+	if (!act && olen > 9 && strcmp(own + olen - 9, "/.control") == 0)
+		own[olen - 9] = '\0';
 	n = snprintf(path, sizeof(path), "%s%s", mnt, strcmp(own, "/") == 0 ?
 	    "" : own);
 	if (n < 0 || (size_t)n >= sizeof(path))
@@ -234,8 +240,15 @@ choose(const char *setting_, bool may_move, bool act, char *out, size_t size,
 			snprintf(made, sizeof(made), "%s", out);
 		return 0;
 	}
-	/* Our own cgroup, delegated (systemd Delegate=yes): move into a
-	 * leaf, so that controllers can be enabled for our children. */
+	/* Our own cgroup, under a manager (systemd): ours only when it
+	 * was delegated (Delegate=yes marks it with the xattr
+	 * trusted.delegate or user.delegate, systemd 251 and later). */
+	if (getxattr(path, "trusted.delegate", NULL, 0) < 0 &&
+	    getxattr(path, "user.delegate", NULL, 0) < 0)
+		return snprintf(why, wlen, "%s is not delegated to us (systemd: Delegate=yes in the unit; or give cgroup: PATH)",
+		    path), -1;
+	/* Delegated: move into a leaf, so that controllers can be enabled
+	 * for our children. */
 	if (act) {
 		char leaf[PATH_MAX + 16];
 		snprintf(leaf, sizeof(leaf), "%s/daemon", path);
@@ -288,11 +301,12 @@ cgroup_setup(const struct manifest *m, bool daemon)
 		if (daemon)
 			fnlog(FNLOG_INFO, "cgroup: a leaf per invocation under %s (controllers:%s%s)",
 		    path, " ", ctrl_words(bits, words, sizeof(words)));
-		if (daemon &&
-		    (bits & (CG_MEMORY | CG_PIDS)) != (CG_MEMORY | CG_PIDS) &&
+		if (daemon && bits != (CG_MEMORY | CG_PIDS | CG_CPU) &&
 		    once("cgroup", "controllers"))
-			fnlog(FNLOG_WARN, "cgroup: no memory or pids controller under %s: memory and nproc are rlimits only (per process, and per user)",
-			    path);
+			fnlog(FNLOG_WARN, "cgroup: controllers missing under %s:%s%s%s",
+			    path, bits & CG_MEMORY ? "" : " no memory (memory is RLIMIT_DATA only, per process);",
+			    bits & CG_PIDS ? "" : " no pids (nproc is RLIMIT_NPROC only, per uid);",
+			    bits & CG_CPU ? "" : " no cpu (cpu_quota does nothing)");
 	} else {
 		if (parent_fd >= 0)
 			close(parent_fd);

@@ -162,7 +162,14 @@ load_spec(struct fn_spec *s, struct manifest_errors *errs)
 int
 envfiles_load(struct manifest *m, struct manifest_errors *errs)
 {
-	int rc = load_spec(&m->defaults, errs);
+	int rc;
+
+	/* What the manifest holds itself (for -t's warning), before the
+	 * files' variables join it. */
+	m->inline_env = m->defaults.nenv > 0;
+	for (size_t i = 0; i < m->nfunctions && !m->inline_env; i++)
+		m->inline_env = m->functions[i].nenv > 0;
+	rc = load_spec(&m->defaults, errs);
 
 	for (size_t i = 0; i < m->nfunctions; i++)
 		if (load_spec(&m->functions[i], errs) < 0)

@@ -194,8 +194,20 @@ int
 listener_open(struct listener *l, const struct manifest *m,
     const char *override)
 {
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
 	if (open_any(l, m, override) < 0)
 		return -1;
+	/* A TCP socket handed over (systemd, spawn-fcgi) needs allow_from
+	 * as much as one we open. */
+	if (!m->allow_from_set && getsockname(l->fd, (struct sockaddr *)&ss,
+	    &len) == 0 && (ss.ss_family == AF_INET ||
+	    ss.ss_family == AF_INET6)) {
+		fnlog(FNLOG_ERROR, "listening on TCP (%s) needs allow_from in the manifest: the addresses of the nginx hosts that may connect", l->desc);
+		listener_close(l);
+		return -1;
+	}
 	int fl = fcntl(l->fd, F_GETFL);
 	return fl < 0 ? -1 : fcntl(l->fd, F_SETFL, fl | O_NONBLOCK);
 }

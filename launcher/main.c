@@ -142,7 +142,9 @@ main(int argc, char **argv)
 	    server_load(o.file) < 0 ||
 	    server_init_libfcgi() < 0 ||
 	    server_start_threads() < 0 ||
-	    server_listen(o.listen) < 0)
+	    server_listen(o.listen) < 0) {
+		cgroup_cleanup();
 		return 1;
+	}
 	return server_run(sfd);
 }

@@ -104,6 +104,7 @@ struct manifest {
 	struct fn_cidr *allow_from; /* default 127.0.0.0/8 and ::1/128 */
 	size_t nallow_from;
 	bool allow_from_set;      /* given: a TCP listener needs it */
+	bool inline_env;          /* env: values in the manifest itself */
 	unsigned workers;         /* default 64 */
 	char *functions_dir;      /* absolute; NULL: drop-in disabled */
 	char *prefix;             /* starts and ends with '/'; default "/" */

@@ -167,12 +167,9 @@ static void
 check_secrets(const struct manifest *m, preflight_report report, void *arg)
 {
 	char msg[PATH_MAX + 256];
-	bool any = m->defaults.nenv > 0;
 	struct stat st;
 
-	for (size_t i = 0; i < m->nfunctions && !any; i++)
-		any = m->functions[i].nenv > 0;
-	if (!any || m->file[0] == '\0' || stat(m->file, &st) < 0 ||
+	if (!m->inline_env || m->file[0] == '\0' || stat(m->file, &st) < 0 ||
 	    !(st.st_mode & S_IROTH))
 		return;
 	snprintf(msg, sizeof(msg), "%s holds env: values and is readable by others (mode %04o): any local user, and every function, can read them; chmod 600 it (or 640 with the daemon's group)",
@@ -219,6 +216,7 @@ preflight(const struct manifest *m, preflight_report report, void *arg)
 	errors += check_listener(m, report, arg);
 
 	if (geteuid() != 0) {
+		report(PREFLIGHT_WARNING, "not started as root: every function runs as this user, without a uid of its own, private /tmp and IPC or other namespaces: one tenant only", arg);
 		errors += check_unprivileged(&m->defaults, report, arg);
 		for (size_t i = 0; i < m->nfunctions; i++)
 			errors += check_unprivileged(&m->functions[i], report, arg);

@@ -350,8 +350,12 @@ spawn_start(const struct spawn_req *req, struct spawn_res *res)
 		flags |= CLONE_NEWNET | CLONE_NEWNS;
 	if (req->isolate & FN_ISOLATE_TMP) {
 		flags |= CLONE_NEWNS;
-		snprintf(ctx.tmp_opts, sizeof(ctx.tmp_opts),
-		    "size=%llu,mode=1777", (unsigned long long)req->tmp_size);
+		if (req->tmp_size == FN_UNLIMITED)
+			snprintf(ctx.tmp_opts, sizeof(ctx.tmp_opts), "mode=1777");
+		else
+			snprintf(ctx.tmp_opts, sizeof(ctx.tmp_opts),
+			    "size=%llu,mode=1777",
+			    (unsigned long long)req->tmp_size);
 		pthread_once(&dirs_once, find_dirs);
 		ctx.tmp_dirs = tmp_dirs;
 	}

@@ -442,6 +442,37 @@ START_TEST(journal)
 }
 END_TEST
 
+/* Delegate=yes: the daemon moved itself into the leaf "daemon" of its
+ * unit's cgroup and makes a leaf per invocation beside it (no fallback
+ * to process groups), and a function runs in such a leaf. */
+START_TEST(cgroup_delegated)
+{
+	char out[4096];
+
+	ct_shf(out, sizeof(out), "journalctl -q -u fnlauncher.service -o cat "
+	    "| grep -F 'cgroup' | tail -n 5");
+	/* (/sys/fs/cgroup/unified/... on a host with the hybrid layout) */
+	ck_assert_msg(strstr(out, "fnlauncher: info: cgroup: a leaf per "
+	    "invocation under /sys/fs/cgroup/") != NULL &&
+	    strstr(out, "system.slice/fnlauncher.service (") != NULL,
+	    "no cgroup leaves under the unit's cgroup; the daemon said:\n%s",
+	    out);
+	ck_assert_msg(strstr(out, "not delegated") == NULL,
+	    "a cgroup said to be not delegated:\n%s", out);
+	ct_shf(out, sizeof(out), "cat /proc/$(systemctl show -p MainPID "
+	    "--value fnlauncher.service)/cgroup");
+	ck_assert_msg(strstr(out, "fnlauncher.service/daemon") != NULL,
+	    "the daemon is in %s", out);
+	ct_shf(out, sizeof(out), "cat > /etc/fnlauncher/functions/cg <<'EOF'\n"
+	    "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n"
+	    "cat /proc/self/cgroup\nEOF\n"
+	    "chmod 755 /etc/fnlauncher/functions/cg\n"
+	    CURL " http://127.0.0.1/fn/cg");
+	ck_assert_msg(strstr(out, "fnlauncher.service/i-") != NULL,
+	    "a function runs in %s", out);
+}
+END_TEST
+
 /* ---- stop and restart ----------------------------------------------------- */
 
 /* A drop-in function that answers after 3 s. */
@@ -586,6 +617,7 @@ static Suite *suite_systemd(void)
 	tcase_add_test(tc, type_notify);
 	tcase_add_test(tc, reload);
 	tcase_add_test(tc, journal);
+	tcase_add_test(tc, cgroup_delegated);
 	tcase_add_test(tc, stop_drains);
 	tcase_add_test(tc, restart_serves);
 	tcase_add_test(tc, enable_service);
