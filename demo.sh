@@ -4,14 +4,20 @@
 #
 #   sudo ./demo.sh            (PORT=8081 sudo -E ./demo.sh for another port)
 #
-# Everything runs from a scratch folder (default /tmp/fnlauncher-demo, or
-# DEMO_DIR); nothing is installed beyond the Debian packages. Ctrl-C stops
+# Everything runs from a scratch folder (default /var/lib/fnlauncher-demo
+# as root: not under /tmp, which each function gets a private copy of;
+# /tmp/fnlauncher-demo otherwise; or DEMO_DIR); nothing is installed
+# beyond the Debian packages. Ctrl-C stops
 # nginx and fnlauncher. Written for Debian 12; works as a normal user too
 # when the packages are already there.
 set -eu
 
 PORT=${PORT:-8080}
-RUN=${DEMO_DIR:-/tmp/fnlauncher-demo}
+if [ "$(id -u)" -eq 0 ]; then
+	RUN=${DEMO_DIR:-/var/lib/fnlauncher-demo}
+else
+	RUN=${DEMO_DIR:-/tmp/fnlauncher-demo}
+fi
 PACKAGES="build-essential autoconf automake pkg-config libfcgi-dev libyaml-dev"
 PACKAGES="$PACKAGES check nginx-light curl python3"
 
@@ -131,8 +137,8 @@ prepare_run_dir() {
 	mkdir -p "$RUN/functions" "$RUN/nginx"
 	: >"$RUN/.fnlauncher-demo"
 	# Functions must not sit in a folder writable by group or others
-	# (they run as "nobody" when the daemon is root), and nginx's workers
-	# must be able to reach the socket.
+	# (they run as a uid of their own when the daemon is root), and
+	# nginx's workers must be able to reach the socket.
 	chmod 755 "$RUN" "$RUN/functions"
 
 	# Copies, not symlinks: drop-ins are never followed through symlinks.
