@@ -12,6 +12,7 @@
 #include "fnlog.h"
 #include "identity.h"
 #include "launch.h"
+#include "nspool.h"
 #include "spawnproc.h"
 
 #define NOT_STARTED "the function could not be started (see the log)"
@@ -126,6 +127,16 @@ launch_start(struct invocation *inv, int cgroup_fd, struct launch *l)
 	rq.isolate = geteuid() == 0 || fn->isolate_set ? fn->isolate : 0;
 	rq.tmp_size = fn->limits[FN_LIMIT_TMP];
 	rq.cgroup_fd = cgroup_fd;
+	rq.mnt_fd = -1;
+	/* isolate tmp in a kept mount namespace: only in a cgroup leaf
+	 * (nothing of the invocation outlives it), with no other mounts of
+	 * its own to make (pid, net), and not as root (who could change the
+	 * slot's mounts for its next users). */
+	if (cgroup_fd >= 0 && (rq.isolate & FN_ISOLATE_TMP) &&
+	    !(rq.isolate & (FN_ISOLATE_PID | FN_ISOLATE_NET)) &&
+	    rq.id != NULL && rq.id->uid != 0 &&
+	    (l->slot = nspool_take(fn->name, fn->path, rq.tmp_size)) != NULL)
+		rq.mnt_fd = nspool_mnt_fd(l->slot);
 	spawn_limits(&rq, fn->limits);
 	rq.fd_in = pin[0];
 	rq.fd_out = pout[1];
@@ -142,6 +153,8 @@ launch_start(struct invocation *inv, int cgroup_fd, struct launch *l)
 		rq.cwd = len ? dir : NULL;
 	}
 	if (spawn_start(&rq, &res) < 0) {
+		nspool_give(l->slot);   /* the child is gone */
+		l->slot = NULL;
 		close_pair(pin);
 		close_pair(pout);
 		close_pair(perr);

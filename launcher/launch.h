@@ -12,6 +12,9 @@
 struct launch {
 	pid_t pid;
 	int pidfd;
+	/* Its kept mount namespace (nspool.h), or NULL: the caller gives it
+	 * back once nothing of the invocation runs. */
+	struct nsslot *slot;
 	int in_fd, out_fd, err_fd;      /* our ends, non-blocking */
 	/* When it did not start: the answer to give. */
 	int status;                     /* 403, 500 or 502 */

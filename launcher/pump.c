@@ -26,6 +26,7 @@
 #include "bodyreader.h"
 #include "fnlog.h"
 #include "launch.h"
+#include "nspool.h"
 #include "once.h"
 #include "reaper.h"
 #include "pump.h"
@@ -395,6 +396,7 @@ pump_spawn(struct pump *p)
 	p->err_fd = l.err_fd;
 	p->pid = l.pid;
 	p->pidfd = l.pidfd;
+	p->slot = l.slot;
 	p->deadline = pump_now_us() + p->inv->fn->timeout_ms * 1000u;
 	return 0;
 }
@@ -409,7 +411,9 @@ reap_orphans(void *arg)
 }
 
 /* The rest of the invocation: with a cgroup leaf, everything in it, by
- * one cgroup.kill, awaited until the leaf is empty; then its usage. */
+ * one cgroup.kill, awaited until the leaf is empty; then its usage, and
+ * its kept mount namespace goes back (nothing of it runs), unless the
+ * leaf would not empty. */
 static void
 reap_leaf(struct pump *p)
 {
@@ -421,6 +425,8 @@ reap_leaf(struct pump *p)
 	case -1:
 		fnlog(FNLOG_ERROR, "function=%s request_id=%s: its cgroup is not empty 10 s after cgroup.kill",
 		    inv->fn->name, inv->request_id);
+		nspool_drop(p->slot);
+		p->slot = NULL;
 		/* FALLTHROUGH */
 	case 0:
 		reap_orphans(inv->request_id);
@@ -430,6 +436,8 @@ reap_leaf(struct pump *p)
 		 * orphan that died on its own is reaped by housekeeping). */
 		break;
 	}
+	nspool_give(p->slot);
+	p->slot = NULL;
 	cgroup_leaf_usage(&p->leaf, &u);
 	inv->cg_valid = true;
 	inv->cg_user_us = u.user_us;
@@ -565,6 +573,7 @@ pump_run(struct invocation *inv)
 	cgiresp_free(p->cgi);
 	bodyq_free(p->bq);
 	bodyreader_free(p->body);
+	nspool_drop(p->slot);   /* not given back: its leaf never emptied */
 	cgroup_leaf_free(&p->leaf);
 	if (p->buf != p->small)
 		free(p->buf);

@@ -37,6 +37,7 @@ struct pump {
 	size_t headlen;
 	uint64_t deadline, kill_at, drain_until; /* monotonic us; 0: unset */
 	struct cgleaf leaf;       /* the invocation's cgroup (dirfd -1: none) */
+	struct nsslot *slot;      /* its kept mount namespace, or NULL */
 	struct cgiresp *cgi;
 	struct bodyreader *body;      /* the request body, from nginx */
 	struct bodyq *bq;         /* body from nginx, not yet in the child */

@@ -170,25 +170,32 @@ child_isolate_pid(void)
 	    NULL);
 }
 
+const char *const spawn_tmp_names[SPAWN_TMP_DIRS] = { "/tmp", "/var/tmp",
+    "/dev/shm", "/run/lock" };
+
 /* isolate tmp: a tmpfs of the invocation's own on /tmp, and one each on
  * /var/tmp, /dev/shm and /run/lock where those are folders (not
  * symlinks to /tmp): nothing written there is seen by another
- * invocation, and it is gone with the invocation's mount namespace.
- * Each is a file system of its own, as on a normal system (a file in
- * /tmp is not one in /var/tmp). OPTS is "size=N,mode=1777", made by the
- * parent. */
-CHILD_CODE static int
-child_isolate_tmp(const struct child_ctx *c)
+ * invocation. Each is a file system of its own, as on a normal system (a
+ * file in /tmp is not one in /var/tmp). */
+CHILD_CODE int
+spawn_mount_tmp(unsigned dirs, const char *opts)
 {
-	static const char *const dirs[] = { "/tmp", "/var/tmp", "/dev/shm",
-	    "/run/lock" };
-
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
-		if ((c->tmp_dirs & (1u << i)) &&
-		    mount("tmpfs", dirs[i], "tmpfs", MS_NOSUID | MS_NODEV,
-		    c->tmp_opts) < 0)
+	for (size_t i = 0; i < SPAWN_TMP_DIRS; i++)
+		if ((dirs & (1u << i)) && mount("tmpfs", spawn_tmp_names[i],
+		    "tmpfs", MS_NOSUID | MS_NODEV, opts) < 0)
 			return -1;
 	return 0;
+}
+
+void
+spawn_tmp_opts(uint64_t size, char *buf, size_t len)
+{
+	if (size == FN_UNLIMITED)
+		snprintf(buf, len, "mode=1777");
+	else
+		snprintf(buf, len, "size=%llu,mode=1777",
+		    (unsigned long long)size);
 }
 
 /* isolate ipc: /dev/mqueue shows the IPC namespace that mounted it: a
@@ -249,16 +256,22 @@ child_main(void *arg)
 	if (child_dup(rq->fd_in, 0) < 0 || child_dup(rq->fd_out, 1) < 0 ||
 	    child_dup(rq->fd_err, 2) < 0)
 		child_fail(c, "dup2");
+	/* A kept mount namespace with its tmpfs (nspool.h), entered before
+	 * its fd is closed; else, below, one of our own. */
+	if (rq->mnt_fd >= 0 && setns(rq->mnt_fd, CLONE_NEWNS) < 0)
+		child_fail(c, "isolate tmp: enter the kept mount namespace");
 	/* libfcgi's sockets are not close-on-exec: close everything else. */
 	if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
 		child_fail(c, "close_range");
 	/* Our mounts must not leak back into the daemon's namespace. */
 	if (((rq->isolate & ~FN_ISOLATE_IPC) != 0 || c->mount_mqueue) &&
+	    rq->mnt_fd < 0 &&
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
 		child_fail(c, "isolate: private mounts");
 	if ((rq->isolate & FN_ISOLATE_PID) && child_isolate_pid() < 0)
 		child_fail(c, "isolate pid: mount /proc");
-	if ((rq->isolate & FN_ISOLATE_TMP) && child_isolate_tmp(c) < 0)
+	if ((rq->isolate & FN_ISOLATE_TMP) && rq->mnt_fd < 0 &&
+	    spawn_mount_tmp(c->tmp_dirs, c->tmp_opts) < 0)
 		child_fail(c, "isolate tmp: mount a tmpfs on /tmp");
 	if ((rq->isolate & FN_ISOLATE_IPC) && child_isolate_ipc(c) < 0)
 		child_fail(c, "isolate ipc: mount /dev/mqueue");
@@ -301,6 +314,22 @@ is_real_dir(const char *path)
 static unsigned tmp_dirs;
 static bool have_mqueue;
 static pthread_once_t dirs_once = PTHREAD_ONCE_INIT;
+
+static void find_dirs(void);
+
+unsigned
+spawn_tmp_dirs(void)
+{
+	pthread_once(&dirs_once, find_dirs);
+	return tmp_dirs;
+}
+
+bool
+spawn_needs_mqueue(void)
+{
+	pthread_once(&dirs_once, find_dirs);
+	return have_mqueue;
+}
 
 static void
 find_dirs(void)
@@ -348,22 +377,18 @@ spawn_start(const struct spawn_req *req, struct spawn_res *res)
 		flags |= CLONE_NEWPID | CLONE_NEWNS;
 	if (req->isolate & FN_ISOLATE_NET)
 		flags |= CLONE_NEWNET | CLONE_NEWNS;
-	if (req->isolate & FN_ISOLATE_TMP) {
+	if ((req->isolate & FN_ISOLATE_TMP) && req->mnt_fd < 0) {
 		flags |= CLONE_NEWNS;
-		if (req->tmp_size == FN_UNLIMITED)
-			snprintf(ctx.tmp_opts, sizeof(ctx.tmp_opts), "mode=1777");
-		else
-			snprintf(ctx.tmp_opts, sizeof(ctx.tmp_opts),
-			    "size=%llu,mode=1777",
-			    (unsigned long long)req->tmp_size);
-		pthread_once(&dirs_once, find_dirs);
-		ctx.tmp_dirs = tmp_dirs;
+		spawn_tmp_opts(req->tmp_size, ctx.tmp_opts,
+		    sizeof(ctx.tmp_opts));
+		ctx.tmp_dirs = spawn_tmp_dirs();
 	}
 	/* SysV IPC and POSIX message queues of its own, gone with it. */
 	if (req->isolate & FN_ISOLATE_IPC) {
 		flags |= CLONE_NEWIPC;
-		pthread_once(&dirs_once, find_dirs);
-		if ((ctx.mount_mqueue = have_mqueue))
+		/* A kept namespace has a /dev/mqueue of its own already. */
+		if ((ctx.mount_mqueue = spawn_needs_mqueue() &&
+		    req->mnt_fd < 0))
 			flags |= CLONE_NEWNS;
 	}
 	pid = spawn_clone(child_main, &ctx, stack + GUARD, CHILD_STACK,

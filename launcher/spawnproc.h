@@ -28,6 +28,8 @@ struct spawn_req {
 	unsigned isolate;          /* enum fn_isolate bits (root) */
 	uint64_t tmp_size;         /* isolate tmp: bytes of the tmpfs */
 	int cgroup_fd;             /* the invocation's cgroup leaf; -1: none */
+	int mnt_fd;                /* a kept mount namespace to enter (isolate
+	                            * tmp from nspool.h); -1: none */
 };
 
 struct spawn_res {
@@ -50,5 +52,19 @@ void spawn_limits(struct spawn_req *req, const uint64_t limits[FN_LIMIT_COUNT]);
  * child failed (RES->step names it, RES->err its errno; the child has
  * been reaped). Safe to call from any thread. */
 int spawn_start(const struct spawn_req *req, struct spawn_res *res);
+
+/* isolate tmp's folders: /tmp, /var/tmp, /dev/shm, /run/lock. */
+#define SPAWN_TMP_DIRS 4
+extern const char *const spawn_tmp_names[SPAWN_TMP_DIRS];
+/* Which of them get a tmpfs here (bit i: spawn_tmp_names[i]): /tmp
+ * always, the others where they are folders, not symlinks. */
+unsigned spawn_tmp_dirs(void);
+/* A /dev/mqueue is there (isolate ipc mounts a fresh one). */
+bool spawn_needs_mqueue(void);
+/* The tmpfs options for SIZE bytes (FN_UNLIMITED: none) into BUF. */
+void spawn_tmp_opts(uint64_t size, char *buf, size_t len);
+/* Mount a tmpfs with OPTS on each of DIRS (system calls only: for a
+ * child between fork and exec). 0, or -1 (errno). */
+int spawn_mount_tmp(unsigned dirs, const char *opts);
 
 #endif

@@ -153,6 +153,62 @@ START_TEST(row6_tmp_squat)
 }
 END_TEST
 
+/* The value after "DIR D ... dev " in body, or 0. */
+static unsigned long dir_dev(const char *body, const char *d)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "DIR %s uid ", d);
+	if ((p = strstr(body, key)) == NULL || (p = strstr(p, " dev ")) == NULL)
+		return 0;
+	return strtoul(p + 5, NULL, 10);
+}
+
+/* The kept mount namespaces (launcher/nspool.h): a function leaves
+ * folders five deep, a folder of mode 0, a fifo, a symlink, a hard link
+ * and a socket in each shared folder; its next requests find each one
+ * empty, root's, mode 1777 — and, where invocations have a cgroup leaf
+ * (the pool needs one), on the same tmpfs, which shows that the kept
+ * one was scrubbed rather than a new one made. */
+START_TEST(row6_kept_tmp_scrubbed)
+{
+	static const char *const leaf[] = { "a leaf per invocation", NULL };
+	struct hresp m, r1, r2;
+	char tag[64], key[96];
+	int pooled = 0;
+
+	ct_tag(tag, sizeof(tag), "mess");
+	act(&m, "victim", "tmpmess", tag, NULL);
+	ck_assert_msg(ct_has_line(m.body, "MESSED"), "the victim could not "
+	    "leave anything:\n%s", m.body);
+	act(&r1, "victim", "tmpls", tag, NULL);
+	act(&r2, "victim", "tmpls", tag, NULL);
+	remove_files(tag);
+	for (size_t i = 0; ROW6_DIRS[i] != NULL; i++) {
+		snprintf(key, sizeof(key), "DIR %s uid 0 mode 1777 ",
+		    ROW6_DIRS[i]);
+		ck_assert_msg(strstr(r1.body, key) != NULL && strstr(r2.body,
+		    key) != NULL, "%s is not root's, mode 1777:\n%s\n%s",
+		    ROW6_DIRS[i], r1.body, r2.body);
+		snprintf(key, sizeof(key), "DEV %s %lu", ROW6_DIRS[i],
+		    dir_dev(r1.body, ROW6_DIRS[i]));
+		pooled += strstr(m.body, key) != NULL;
+	}
+	ck_assert_msg(!ct_has_line(r1.body, "LEFT") &&
+	    !ct_has_line(r2.body, "LEFT"), "the function's next requests "
+	    "found what its last one left:\n%s\n%s", r1.body, r2.body);
+	/* The pool is used where there is a leaf per invocation. */
+	if (harness_log_has(ct_h, leaf))
+		ck_assert_msg(pooled > 0, "each request had a new tmpfs: the "
+		    "kept mount namespaces are not used:\n%s\n%s", m.body,
+		    r1.body);
+	hresp_free(&m);
+	hresp_free(&r1);
+	hresp_free(&r2);
+}
+END_TEST
+
 /* A SysV key nobody uses on the host: 0x4354xxxx ("CT"). */
 static key_t free_key(void)
 {
@@ -316,6 +372,7 @@ void ct_add_fs(TCase *tc)
 	tcase_add_test(tc, row6_tmp_not_shared);
 	tcase_add_test(tc, row6_run_lock_not_shared);
 	tcase_add_test(tc, row6_tmp_squat);
+	tcase_add_test(tc, row6_kept_tmp_scrubbed);
 	tcase_add_test(tc, row7_sysv_shm_outlives_request);
 }
 

@@ -277,6 +277,7 @@ static const struct {
 	{ "peek", tfn_peek }, { "ptrace", tfn_ptrace },
 	{ "pidfd", tfn_pidfd }, { "signal", tfn_signal },
 	{ "bomb", tfn_bomb }, { "tmpw", tfn_tmpw }, { "tmpr", tfn_tmpr },
+	{ "tmpmess", tfn_tmpmess }, { "tmpls", tfn_tmpls },
 	{ "squat", tfn_squat }, { "shm", tfn_shm }, { "shmr", tfn_shmr },
 	{ "escape", tfn_escape }, { "linger", tfn_linger },
 	{ "spin", tfn_spin }, { "fcgi", tfn_fcgi },

@@ -78,6 +78,8 @@ int tfn_signal(struct tfn *t);     /* row 4 */
 int tfn_bomb(struct tfn *t);       /* row 5 */
 int tfn_tmpw(struct tfn *t);       /* row 6: write files */
 int tfn_tmpr(struct tfn *t);       /* row 6: look for them */
+int tfn_tmpmess(struct tfn *t);    /* the kept /tmp: leave a mess */
+int tfn_tmpls(struct tfn *t);      /* the kept /tmp: what is left */
 int tfn_squat(struct tfn *t);      /* row 6: plant 0666 files */
 int tfn_shm(struct tfn *t);        /* row 7: leave a segment */
 int tfn_shmr(struct tfn *t);       /* row 7: look for it */

@@ -7,6 +7,7 @@
 #endif
 #include "tenantfn.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -15,6 +16,8 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -91,6 +94,89 @@ int tfn_tmpr(struct tfn *t)
 		tfn_say("SEEN %s (uid %ld, mode %04o): %s", path,
 		    (long)st.st_uid, (unsigned)st.st_mode & 07777, buf);
 		close(fd);
+	}
+	return 0;
+}
+
+/* The kept /tmp (launcher/nspool.h): leave what is hardest to clean
+ * up in each shared folder — folders five deep, a folder of mode 0 with
+ * a file in it, a fifo, a symlink, a hard link, a socket — and say the
+ * device of each folder's file system (the next request's is the same
+ * when its mount namespace was kept). */
+int tfn_tmpmess(struct tfn *t)
+{
+	char path[PATH_MAX], deep[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	printf("Content-Type: text/plain\n\n");
+	for (size_t i = 0; tfn_shared_dirs[i] != NULL; i++) {
+		const char *d = tfn_shared_dirs[i];
+
+		if (stat(d, &st) == 0)
+			tfn_say("DEV %s %lu", d, (unsigned long)st.st_dev);
+		snprintf(deep, sizeof(deep), "%s/ct-%s", d, t->tag);
+		if (mkdir(deep, 0755) < 0) {
+			tfn_say("DENIED %s: %s", deep, strerror(errno));
+			continue;
+		}
+		for (int k = 0; k < 5; k++) {
+			size_t n = strlen(deep);
+			snprintf(deep + n, sizeof(deep) - n, "/d%d", k);
+			(void)mkdir(deep, 0700);
+			snprintf(path, sizeof(path), "%s/f", deep);
+			if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC,
+			    0600)) >= 0)
+				close(fd);
+		}
+		snprintf(path, sizeof(path), "%s/ct-%s-fifo", d, t->tag);
+		(void)mkfifo(path, 0600);
+		snprintf(path, sizeof(path), "%s/ct-%s-link", d, t->tag);
+		(void)symlink("/etc/passwd", path);
+		snprintf(path, sizeof(path), "%s/ct-%s/d0/f", d, t->tag);
+		snprintf(deep, sizeof(deep), "%s/ct-%s-hard", d, t->tag);
+		(void)link(path, deep);
+		snprintf(path, sizeof(path), "%s/ct-%s-sock", d, t->tag);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) >= 0) {
+			struct sockaddr_un sun = { .sun_family = AF_UNIX };
+
+			if (strlen(path) < sizeof(sun.sun_path)) {
+				memcpy(sun.sun_path, path, strlen(path) + 1);
+				(void)bind(fd, (struct sockaddr *)&sun,
+				    sizeof(sun));
+			}
+			close(fd);
+		}
+		snprintf(path, sizeof(path), "%s/ct-%s/d0", d, t->tag);
+		(void)chmod(path, 0);
+		tfn_say("MESSED %s", d);
+	}
+	return 0;
+}
+
+/* Whatever is in each shared folder (LEFT name), the folder's owner and
+ * mode, and its file system's device. */
+int tfn_tmpls(struct tfn *t)
+{
+	struct dirent *e;
+	struct stat st;
+	DIR *dir;
+
+	(void)t;
+	printf("Content-Type: text/plain\n\n");
+	for (size_t i = 0; tfn_shared_dirs[i] != NULL; i++) {
+		const char *d = tfn_shared_dirs[i];
+
+		if (stat(d, &st) < 0 || (dir = opendir(d)) == NULL)
+			continue;
+		tfn_say("DIR %s uid %ld mode %04o dev %lu", d,
+		    (long)st.st_uid, (unsigned)st.st_mode & 07777,
+		    (unsigned long)st.st_dev);
+		while ((e = readdir(dir)) != NULL)
+			if (strcmp(e->d_name, ".") != 0 &&
+			    strcmp(e->d_name, "..") != 0)
+				tfn_say("LEFT %s/%s", d, e->d_name);
+		closedir(dir);
 	}
 	return 0;
 }
