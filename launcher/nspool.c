@@ -68,8 +68,8 @@ mono_s(void)
 }
 
 /* The holder: a child in a new mount namespace that mounts the tmpfs
- * (and, where the host has one, a /dev/mqueue of an IPC namespace of
- * the slot's own: files made there are scrubbed like /tmp's), says so
+ * (and, where the host has one, on /dev/mqueue the mqueue file system
+ * of an IPC namespace of its own, dead with it: see nspool.h), says so
  * on FD, and waits to be killed (the namespace outlives it through our
  * fds). Between fork and exit: system calls only. */
 static void

@@ -25,10 +25,12 @@
  * A slot is used for a minute at most, so that mounts made on the host
  * since are seen (and the old ones not held busy) soon.
  *
- * Where the host has a /dev/mqueue, each slot mounts one of an IPC
- * namespace of its own, scrubbed with the rest: the invocation still has
- * an IPC namespace of its own (CLONE_NEWIPC), whose queues mq_open(3)
- * makes; /dev/mqueue then lists the slot's, not those. */
+ * Where the host has a /dev/mqueue, each slot mounts there the mqueue
+ * file system of an IPC namespace of its holder's, which dies with the
+ * holder: an empty folder where nothing can be made (EACCES), never the
+ * host's queues. The invocation still has an IPC namespace of its own
+ * (CLONE_NEWIPC), whose queues mq_open(3) makes as always; /dev/mqueue
+ * just does not list them. */
 #ifndef FN_NSPOOL_H
 #define FN_NSPOOL_H
 
