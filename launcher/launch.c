@@ -127,8 +127,8 @@ launch_start(struct invocation *inv, int cgroup_fd, struct launch *l)
 	rq.isolate = geteuid() == 0 || fn->isolate_set ? fn->isolate : 0;
 	rq.tmp_size = fn->limits[FN_LIMIT_TMP];
 	rq.cgroup_fd = cgroup_fd;
-	rq.mnt_fd = -1;
-	/* isolate tmp in a kept mount namespace: only in a cgroup leaf
+	rq.mnt_fd = rq.ipc_fd = -1;
+	/* isolate tmp (and ipc) in kept namespaces: only in a cgroup leaf
 	 * (nothing of the invocation outlives it), with no other mounts of
 	 * its own to make (pid, net), and not as root (who could change the
 	 * slot's mounts for its next users). */
@@ -136,7 +136,11 @@ launch_start(struct invocation *inv, int cgroup_fd, struct launch *l)
 	    !(rq.isolate & (FN_ISOLATE_PID | FN_ISOLATE_NET)) &&
 	    rq.id != NULL && rq.id->uid != 0 &&
 	    (l->slot = nspool_take(fn->name, fn->path, rq.tmp_size)) != NULL)
+	{
 		rq.mnt_fd = nspool_mnt_fd(l->slot);
+		if (rq.isolate & FN_ISOLATE_IPC)
+			rq.ipc_fd = nspool_ipc_fd(l->slot);
+	}
 	spawn_limits(&rq, fn->limits);
 	rq.fd_in = pin[0];
 	rq.fd_out = pout[1];

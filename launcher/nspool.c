@@ -12,8 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ipc.h>
 #include <sys/mount.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,11 +29,13 @@
 #include "once.h"
 #include "spawnproc.h"
 
-#define NSPOOL_KEEP 64          /* scrubbed slots kept, at most */
+#define NSPOOL_KEEP 32          /* scrubbed slots kept, at most (7 fds
+                                 * each) */
 #define SCRUB_DEPTH 64          /* folders deeper than this: thrown away */
 #define SCRUB_ENTRIES 100000    /* more entries than this: thrown away */
 #define NSPOOL_AGE 60           /* seconds a slot is used, at most */
-#define MQ SPAWN_TMP_DIRS       /* root_fd[MQ]: the slot's /dev/mqueue */
+#define NSPOOL_IDLE 2           /* seconds a slot waits unused, at most */
+#define MQ SPAWN_TMP_DIRS       /* root_fd[MQ]: the slot's mqueue fs */
 
 struct nsslot {
 	struct nsslot *next;
@@ -36,8 +43,11 @@ struct nsslot {
 	size_t keylen;
 	uint64_t tmp_size;
 	time_t born;                    /* CLOCK_MONOTONIC seconds */
+	time_t given;                   /* when it came back, the same */
 	int mnt_fd;
-	int root_fd[SPAWN_TMP_DIRS + 1];        /* -1: none */
+	int ipc_fd;                     /* its IPC namespace */
+	int root_fd[SPAWN_TMP_DIRS + 1];        /* -1: none; [MQ]: its
+	                                         * IPC namespace's queues */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -51,6 +61,8 @@ slot_free(struct nsslot *s)
 		return;
 	if (s->mnt_fd >= 0)
 		close(s->mnt_fd);
+	if (s->ipc_fd >= 0)
+		close(s->ipc_fd);
 	for (size_t i = 0; i <= SPAWN_TMP_DIRS; i++)
 		if (s->root_fd[i] >= 0)
 			close(s->root_fd[i]);
@@ -67,17 +79,21 @@ mono_s(void)
 	return ts.tv_sec;
 }
 
-/* The holder: a child in a new mount namespace that mounts the tmpfs
- * (and, where the host has one, on /dev/mqueue the mqueue file system
- * of an IPC namespace of its own, dead with it: see nspool.h), says so
- * on FD, and waits to be killed (the namespace outlives it through our
- * fds). Between fork and exit: system calls only. */
+/* The holder: a child in a new mount and IPC namespace that mounts the
+ * tmpfs (and, where the host has one, that IPC namespace's mqueue file
+ * system on /dev/mqueue), says so on FD, and waits to be killed (the
+ * namespaces outlive it through our fds). Between fork and exit: system
+ * calls only. */
 static void
 holder(int fd, const char *opts, unsigned dirs, bool mq)
 {
 	char ok = 1;
 
-	if (unshare(CLONE_NEWNS | (mq ? CLONE_NEWIPC : 0)) < 0 ||
+	/* Not the daemon's sockets: a connection it closes must close. */
+	if (fd > 3)
+		(void)syscall(SYS_close_range, 3U, (unsigned)fd - 1, 0U);
+	(void)syscall(SYS_close_range, (unsigned)fd + 1, ~0U, 0U);
+	if (unshare(CLONE_NEWNS | CLONE_NEWIPC) < 0 ||
 	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 	    spawn_mount_tmp(dirs, opts) < 0 ||
 	    (mq && mount("mqueue", "/dev/mqueue", "mqueue", MS_NOSUID |
@@ -86,6 +102,107 @@ holder(int fd, const char *opts, unsigned dirs, bool mq)
 	(void)!write(fd, &ok, 1);
 	for (;;)
 		pause();
+}
+
+/* The daemon's own IPC namespace, to come back to. */
+static int self_ipc = -1;
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+
+static void
+open_self_ipc(void)
+{
+	self_ipc = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
+}
+
+/* This thread into the IPC namespace FD (setns(2) moves only the calling
+ * thread). 0, or -1. */
+static int
+enter_ipc(int fd)
+{
+	pthread_once(&self_once, open_self_ipc);
+	if (self_ipc < 0)
+		return -1;
+	return setns(fd, CLONE_NEWIPC);
+}
+
+/* Back into the daemon's: a thread left in a slot's would start
+ * functions without isolate ipc there. Cannot fail but by running out
+ * of memory; if it does, stop rather than go on wrong. */
+static void
+leave_ipc(void)
+{
+	if (setns(self_ipc, CLONE_NEWIPC) < 0) {
+		fnlog(FNLOG_ERROR, "isolate ipc: cannot return to the daemon's IPC namespace (%s): exiting",
+		    strerror(errno));
+		abort();
+	}
+}
+
+/* A folder fd on the mqueue file system of the IPC namespace IPC_FD (a
+ * mount of ours, attached nowhere): the slot's POSIX message queues, to
+ * be removed after each invocation. -1 on failure. */
+static int
+mqueue_root(int ipc_fd)
+{
+	int fs, m, dir = -1;
+
+	if (enter_ipc(ipc_fd) < 0)
+		return -1;
+	fs = fsopen("mqueue", FSOPEN_CLOEXEC);
+	leave_ipc();
+	if (fs < 0)
+		return -1;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0 &&
+	    (m = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID |
+	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) >= 0) {
+		dir = openat(m, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		close(m);
+	}
+	close(fs);
+	return dir;
+}
+
+/* Remove every System V segment, semaphore set and message queue of
+ * the slot's IPC namespace (nothing of its invocation runs: none is
+ * attached). 0 when none is left, else -1. */
+static int
+scrub_ipc(const struct nsslot *s)
+{
+	struct shm_info shi;
+	struct seminfo sei;
+	struct msginfo msi;
+	union { int val; struct semid_ds *buf; struct seminfo *info; } arg;
+	struct shmid_ds shd;
+	struct semid_ds sed;
+	struct msqid_ds msd;
+	int max, id, rc = 0;
+
+	if (enter_ipc(s->ipc_fd) < 0)
+		return -1;
+	if ((max = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&shi)) >= 0)
+		for (int i = 0; i <= max; i++)
+			if ((id = shmctl(i, SHM_STAT_ANY, &shd)) >= 0)
+				(void)shmctl(id, IPC_RMID, NULL);
+	arg.info = &sei;
+	if ((max = semctl(0, 0, SEM_INFO, arg)) >= 0)
+		for (int i = 0; i <= max; i++) {
+			arg.buf = &sed;
+			if ((id = semctl(i, 0, SEM_STAT_ANY, arg)) >= 0)
+				(void)semctl(id, 0, IPC_RMID);
+		}
+	if ((max = msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&msi)) >= 0)
+		for (int i = 0; i <= max; i++)
+			if ((id = msgctl(i, MSG_STAT_ANY, &msd)) >= 0)
+				(void)msgctl(id, IPC_RMID, NULL);
+	arg.info = &sei;
+	if (shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&shi) < 0 ||
+	    shi.used_ids != 0 || semctl(0, 0, SEM_INFO, arg) < 0 ||
+	    sei.semusz != 0 ||
+	    msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&msi) < 0 ||
+	    msi.msgpool != 0)
+		rc = -1;
+	leave_ipc();
+	return rc;
 }
 
 /* A new slot, or NULL (errno). */
@@ -105,7 +222,7 @@ slot_new(const char *key, size_t keylen, uint64_t tmp_size)
 		return NULL;
 	s->tmp_size = tmp_size;
 	s->born = mono_s();
-	s->mnt_fd = -1;
+	s->mnt_fd = s->ipc_fd = -1;
 	for (size_t i = 0; i <= SPAWN_TMP_DIRS; i++)
 		s->root_fd[i] = -1;
 	if ((s->key = malloc(keylen)) == NULL) {
@@ -131,6 +248,8 @@ slot_new(const char *key, size_t keylen, uint64_t tmp_size)
 	    ok) {
 		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)pid);
 		s->mnt_fd = open(path, O_RDONLY | O_CLOEXEC);
+		snprintf(path, sizeof(path), "/proc/%d/ns/ipc", (int)pid);
+		s->ipc_fd = open(path, O_RDONLY | O_CLOEXEC);
 		for (size_t i = 0; i < SPAWN_TMP_DIRS; i++)
 			if (dirs & (1u << i)) {
 				snprintf(path, sizeof(path), "/proc/%d/root%s",
@@ -140,13 +259,6 @@ slot_new(const char *key, size_t keylen, uint64_t tmp_size)
 				if (s->root_fd[i] < 0)
 					ok = 0;
 			}
-		if (mq) {
-			snprintf(path, sizeof(path), "/proc/%d/root/dev/mqueue",
-			    (int)pid);
-			if ((s->root_fd[MQ] = open(path, O_RDONLY |
-			    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-				ok = 0;
-		}
 	}
 	close(p[0]);
 	if (pid > 0) {
@@ -154,7 +266,10 @@ slot_new(const char *key, size_t keylen, uint64_t tmp_size)
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 			;
 	}
-	if (pid < 0 || !ok || s->mnt_fd < 0) {
+	if (ok && s->ipc_fd >= 0)
+		s->root_fd[MQ] = mqueue_root(s->ipc_fd);
+	if (pid < 0 || !ok || s->mnt_fd < 0 || s->ipc_fd < 0 ||
+	    s->root_fd[MQ] < 0) {
 		slot_free(s);
 		errno = errno ? errno : EIO;
 		return NULL;
@@ -220,6 +335,12 @@ nspool_mnt_fd(const struct nsslot *slot)
 	return slot->mnt_fd;
 }
 
+int
+nspool_ipc_fd(const struct nsslot *slot)
+{
+	return slot->ipc_fd;
+}
+
 /* Remove everything in the folder DFD (not the folder). 0, or -1 when
  * something could not be removed or there was too much of it. */
 static int
@@ -276,7 +397,7 @@ scrub(struct nsslot *s)
 		    (st.st_mode & 07777) != 01777)
 			return -1;
 	}
-	return 0;
+	return scrub_ipc(s);
 }
 
 void
@@ -295,6 +416,7 @@ nspool_give(struct nsslot *s)
 		return;
 	}
 	/* Full: the one given back longest ago goes. */
+	s->given = mono_s();
 	pthread_mutex_lock(&lock);
 	s->next = kept;
 	kept = s;
@@ -316,4 +438,32 @@ void
 nspool_drop(struct nsslot *s)
 {
 	slot_free(s);
+}
+
+void
+nspool_sweep(bool all)
+{
+	struct nsslot *old = NULL, **pp;
+	time_t now = mono_s();
+
+	pthread_mutex_lock(&lock);
+	for (pp = &kept; *pp != NULL; ) {
+		struct nsslot *c = *pp;
+
+		if (all || now - c->given >= NSPOOL_IDLE ||
+		    now - c->born >= NSPOOL_AGE) {
+			*pp = c->next;
+			nkept--;
+			c->next = old;
+			old = c;
+		} else
+			pp = &c->next;
+	}
+	pthread_mutex_unlock(&lock);
+	while (old != NULL) {
+		struct nsslot *next = old->next;
+
+		slot_free(old);
+		old = next;
+	}
 }

@@ -1,39 +1,41 @@
-/* nspool.h — mount namespaces with their private tmpfs (isolate tmp),
- * made once and used again: making a mount namespace and its four tmpfs
- * mounts for every invocation, and tearing them down after, cost about
- * 0.3 ms of CPU per request (a third of a compiled hello's); entering a
- * kept one with setns(2) costs nothing measurable.
+/* nspool.h — the namespaces of isolate tmp and ipc, made once and used
+ * again: making a mount namespace with four tmpfs mounts and an IPC
+ * namespace for every invocation, and tearing them down after, cost
+ * about 0.35 ms of CPU per request (a third of a compiled hello's);
+ * entering kept ones with setns(2) costs nothing measurable.
  *
- * A slot is a mount namespace (held by an fd to it: no process keeps it
- * alive) with a tmpfs on /tmp, /var/tmp, /dev/shm and /run/lock (those
- * that are folders here), and fds to those tmpfs roots. An invocation
- * takes a slot, its process enters it before exec; when the invocation
- * is over and its cgroup leaf is empty (nothing of it runs), the slot
- * is scrubbed — every file and folder under each tmpfs removed — and
- * goes back to the pool; a slot that cannot be scrubbed whole is thrown
- * away. Functions cannot change a slot's mounts (no CAP_SYS_ADMIN), so
- * its files are all there is to undo.
+ * A slot is a mount namespace with a tmpfs on /tmp, /var/tmp, /dev/shm
+ * and /run/lock (those that are folders here), and an IPC namespace
+ * (with its mqueue file system on /dev/mqueue where the host has one),
+ * held by fds (no process keeps them alive), with fds to the roots of
+ * those tmpfs and of the mqueue file system. An invocation takes a
+ * slot, its process enters it before exec; when the invocation is over
+ * and its cgroup leaf is empty (nothing of it runs), the slot is
+ * scrubbed — every file and folder under each tmpfs, every POSIX message
+ * queue and every System V segment, semaphore set and message queue
+ * removed — and goes back to the pool; a slot that cannot be scrubbed
+ * whole is thrown away. Functions cannot change a slot's mounts or its
+ * IPC namespace's settings (no capabilities), so what they made is all
+ * there is to undo. The daemon's thread scrubs the IPC namespace from
+ * inside it (setns(2) of an IPC namespace moves only the calling
+ * thread) and comes back.
  *
- * Only for invocations that need no other change of mounts (not isolate
- * pid or net) and have a cgroup leaf (without one, a process could
- * outlive the invocation and write into the next one's /tmp).
+ * Only for invocations that run as a user other than root, need no
+ * other change of mounts (not isolate pid or net) and have a cgroup
+ * leaf (without one, a process could outlive the invocation and write
+ * into the next one's /tmp).
  *
  * A slot serves one function only (its name and executable): a process
  * could pass an fd to its /tmp to a process of another invocation
  * (SCM_RIGHTS), which then reaches the files of the slot's next users
  * while it runs; those are the same function's, never another tenant's.
  * A slot is used for a minute at most, so that mounts made on the host
- * since are seen (and the old ones not held busy) soon.
- *
- * Where the host has a /dev/mqueue, each slot mounts there the mqueue
- * file system of an IPC namespace of its holder's, which dies with the
- * holder: an empty folder where nothing can be made (EACCES), never the
- * host's queues. The invocation still has an IPC namespace of its own
- * (CLONE_NEWIPC), whose queues mq_open(3) makes as always; /dev/mqueue
- * just does not list them. */
+ * since are seen (and the old ones not held busy) soon, and kept unused
+ * for 2 s at most (a burst's slots, 7 fds each, do not stay). */
 #ifndef FN_NSPOOL_H
 #define FN_NSPOOL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct nsslot;
@@ -48,6 +50,10 @@ struct nsslot *nspool_take(const char *name, const char *path,
 /* The fd of SLOT's mount namespace, for setns(2) in the child. */
 int nspool_mnt_fd(const struct nsslot *slot);
 
+/* The fd of SLOT's IPC namespace, for setns(2) in the child (isolate
+ * ipc). */
+int nspool_ipc_fd(const struct nsslot *slot);
+
 /* SLOT's invocation is over and nothing of it runs: scrub it and keep
  * it for the next, or throw it away. nspool_give(NULL) is a no-op. */
 void nspool_give(struct nsslot *slot);
@@ -55,5 +61,10 @@ void nspool_give(struct nsslot *slot);
 /* SLOT is not to be used again (something of its invocation may still
  * run): closed. nspool_drop(NULL) is a no-op. */
 void nspool_drop(struct nsslot *slot);
+
+/* Close the slots that waited unused for 2 s (a burst is over: its fds
+ * and tmpfs go), or are past their minute; ALL: every kept slot (a
+ * reload, the end). Once a second, from housekeeping. */
+void nspool_sweep(bool all);
 
 #endif

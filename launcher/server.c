@@ -38,6 +38,7 @@
 #include "metrics.h"
 #include "mref.h"
 #include "notify.h"
+#include "nspool.h"
 #include "once.h"
 #include "preflight.h"
 #include "reaper.h"
@@ -307,6 +308,7 @@ reload(void)
 		metrics_reload(false);
 		return;
 	}
+	nspool_sweep(true);     /* functions may have changed hands */
 	fnlog(FNLOG_INFO, "reloaded %s (functions: %zu)", srv.file, n);
 	metrics_reload(true);
 }
@@ -378,6 +380,7 @@ housekeeping(void)
 	size_t threads = threadpool_threads();
 
 	reaper_sweep(NULL);
+	nspool_sweep(false);
 	if (idle() && threads < last_threads)
 		malloc_trim(0);
 	last_threads = threads;

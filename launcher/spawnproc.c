@@ -256,10 +256,13 @@ child_main(void *arg)
 	if (child_dup(rq->fd_in, 0) < 0 || child_dup(rq->fd_out, 1) < 0 ||
 	    child_dup(rq->fd_err, 2) < 0)
 		child_fail(c, "dup2");
-	/* A kept mount namespace with its tmpfs (nspool.h), entered before
-	 * its fd is closed; else, below, one of our own. */
+	/* A kept mount namespace with its tmpfs, and IPC namespace
+	 * (nspool.h), entered before their fds are closed; else, below,
+	 * ones of our own. */
 	if (rq->mnt_fd >= 0 && setns(rq->mnt_fd, CLONE_NEWNS) < 0)
 		child_fail(c, "isolate tmp: enter the kept mount namespace");
+	if (rq->ipc_fd >= 0 && setns(rq->ipc_fd, CLONE_NEWIPC) < 0)
+		child_fail(c, "isolate ipc: enter the kept IPC namespace");
 	/* libfcgi's sockets are not close-on-exec: close everything else. */
 	if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
 		child_fail(c, "close_range");
@@ -384,7 +387,7 @@ spawn_start(const struct spawn_req *req, struct spawn_res *res)
 		ctx.tmp_dirs = spawn_tmp_dirs();
 	}
 	/* SysV IPC and POSIX message queues of its own, gone with it. */
-	if (req->isolate & FN_ISOLATE_IPC) {
+	if ((req->isolate & FN_ISOLATE_IPC) && req->ipc_fd < 0) {
 		flags |= CLONE_NEWIPC;
 		/* A kept namespace has a /dev/mqueue of its own already. */
 		if ((ctx.mount_mqueue = spawn_needs_mqueue() &&

@@ -30,6 +30,8 @@ struct spawn_req {
 	int cgroup_fd;             /* the invocation's cgroup leaf; -1: none */
 	int mnt_fd;                /* a kept mount namespace to enter (isolate
 	                            * tmp from nspool.h); -1: none */
+	int ipc_fd;                /* a kept IPC namespace to enter (isolate
+	                            * ipc from nspool.h); -1: a new one */
 };
 
 struct spawn_res {

@@ -165,12 +165,14 @@ static unsigned long dir_dev(const char *body, const char *d)
 	return strtoul(p + 5, NULL, 10);
 }
 
-/* The kept mount namespaces (launcher/nspool.h): a function leaves
- * folders five deep, a folder of mode 0, a fifo, a symlink, a hard link
- * and a socket in each shared folder; its next requests find each one
- * empty, root's, mode 1777 — and, where invocations have a cgroup leaf
- * (the pool needs one), on the same tmpfs, which shows that the kept
- * one was scrubbed rather than a new one made. */
+/* The kept namespaces (launcher/nspool.h): a function leaves folders
+ * five deep, a folder of mode 0, a fifo, a symlink, a hard link and a
+ * socket in each shared folder, a System V segment, semaphore set and
+ * message queue and a POSIX message queue; its next requests find each
+ * folder empty, root's, mode 1777, and no IPC object — and, where
+ * invocations have a cgroup leaf (the pool needs one), on the same
+ * tmpfs and in the same IPC namespace, which shows that the kept ones
+ * were scrubbed rather than new ones made. */
 START_TEST(row6_kept_tmp_scrubbed)
 {
 	static const char *const leaf[] = { "a leaf per invocation", NULL };
@@ -180,8 +182,9 @@ START_TEST(row6_kept_tmp_scrubbed)
 
 	ct_tag(tag, sizeof(tag), "mess");
 	act(&m, "victim", "tmpmess", tag, NULL);
-	ck_assert_msg(ct_has_line(m.body, "MESSED"), "the victim could not "
-	    "leave anything:\n%s", m.body);
+	ck_assert_msg(ct_has_line(m.body, "MESSED") && strstr(m.body,
+	    "MESSED sysv") && strstr(m.body, "MESSED mqueue"), "the victim "
+	    "could not leave everything:\n%s", m.body);
 	act(&r1, "victim", "tmpls", tag, NULL);
 	act(&r2, "victim", "tmpls", tag, NULL);
 	remove_files(tag);
@@ -199,10 +202,18 @@ START_TEST(row6_kept_tmp_scrubbed)
 	    !ct_has_line(r2.body, "LEFT"), "the function's next requests "
 	    "found what its last one left:\n%s\n%s", r1.body, r2.body);
 	/* The pool is used where there is a leaf per invocation. */
-	if (harness_log_has(ct_h, leaf))
+	if (harness_log_has(ct_h, leaf)) {
+		const char *ns = strstr(m.body, "IPCNS ");
+
 		ck_assert_msg(pooled > 0, "each request had a new tmpfs: the "
 		    "kept mount namespaces are not used:\n%s\n%s", m.body,
 		    r1.body);
+		snprintf(key, sizeof(key), "%.*s", ns ? (int)strcspn(ns, "\n")
+		    : 0, ns ? ns : "");
+		ck_assert_msg(ns != NULL && strstr(r1.body, key) != NULL,
+		    "each request had a new IPC namespace: the kept ones are "
+		    "not used:\n%s\n%s", m.body, r1.body);
+	}
 	hresp_free(&m);
 	hresp_free(&r1);
 	hresp_free(&r2);

@@ -11,10 +11,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <mqueue.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -98,6 +101,60 @@ int tfn_tmpr(struct tfn *t)
 	return 0;
 }
 
+/* The IPC namespace's inode: the same in two invocations when it was
+ * kept (launcher/nspool.h). */
+static void say_ipc_ns(void)
+{
+	struct stat st;
+
+	if (stat("/proc/self/ns/ipc", &st) == 0)
+		tfn_say("IPCNS %lu", (unsigned long)st.st_ino);
+}
+
+/* Leave a System V segment, semaphore set and message queue, and a
+ * POSIX message queue /ct-TAG. */
+static void ipc_mess(const char *tag)
+{
+	char name[96];
+	mqd_t q;
+
+	say_ipc_ns();
+	if (shmget(IPC_PRIVATE, 1 << 20, IPC_CREAT | 0600) >= 0 &&
+	    semget(IPC_PRIVATE, 1, IPC_CREAT | 0600) >= 0 &&
+	    msgget(IPC_PRIVATE, IPC_CREAT | 0600) >= 0)
+		tfn_say("MESSED sysv");
+	snprintf(name, sizeof(name), "/ct-%s", tag);
+	if ((q = mq_open(name, O_CREAT | O_RDWR, 0600, NULL)) != (mqd_t)-1) {
+		tfn_say("MESSED mqueue %s", name);
+		mq_close(q);
+	}
+}
+
+/* What is left of that in this invocation's IPC namespace. */
+static void ipc_left(const char *tag)
+{
+	struct shm_info shi;
+	struct msginfo msi;
+	struct seminfo sei;
+	char name[96];
+	mqd_t q;
+
+	say_ipc_ns();
+	if (shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&shi) >= 0 &&
+	    shi.used_ids > 0)
+		tfn_say("LEFT sysv shm: %d", shi.used_ids);
+	if (semctl(0, 0, SEM_INFO, &sei) >= 0 && sei.semusz > 0)
+		tfn_say("LEFT sysv sem: %d", sei.semusz);
+	if (msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&msi) >= 0 &&
+	    msi.msgpool > 0)
+		tfn_say("LEFT sysv msg: %d", msi.msgpool);
+	snprintf(name, sizeof(name), "/ct-%s", tag);
+	if ((q = mq_open(name, O_RDONLY)) != (mqd_t)-1) {
+		tfn_say("LEFT mqueue %s", name);
+		mq_close(q);
+	}
+}
+
 /* The kept /tmp (launcher/nspool.h): leave what is hardest to clean
  * up in each shared folder — folders five deep, a folder of mode 0 with
  * a file in it, a fifo, a symlink, a hard link, a socket — and say the
@@ -151,6 +208,7 @@ int tfn_tmpmess(struct tfn *t)
 		(void)chmod(path, 0);
 		tfn_say("MESSED %s", d);
 	}
+	ipc_mess(t->tag);
 	return 0;
 }
 
@@ -162,7 +220,6 @@ int tfn_tmpls(struct tfn *t)
 	struct stat st;
 	DIR *dir;
 
-	(void)t;
 	printf("Content-Type: text/plain\n\n");
 	for (size_t i = 0; tfn_shared_dirs[i] != NULL; i++) {
 		const char *d = tfn_shared_dirs[i];
@@ -178,6 +235,7 @@ int tfn_tmpls(struct tfn *t)
 				tfn_say("LEFT %s/%s", d, e->d_name);
 		closedir(dir);
 	}
+	ipc_left(t->tag);
 	return 0;
 }
 
