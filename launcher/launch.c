@@ -11,6 +11,7 @@
 #include "execcheck.h"
 #include "fnlog.h"
 #include "identity.h"
+#include "inflight.h"
 #include "launch.h"
 #include "nspool.h"
 #include "spawnproc.h"
@@ -135,7 +136,8 @@ launch_start(struct invocation *inv, int cgroup_fd, struct launch *l)
 	if (cgroup_fd >= 0 && (rq.isolate & FN_ISOLATE_TMP) &&
 	    !(rq.isolate & (FN_ISOLATE_PID | FN_ISOLATE_NET)) &&
 	    rq.id != NULL && rq.id->uid != 0 &&
-	    (l->slot = nspool_take(fn->name, fn->path, rq.tmp_size)) != NULL)
+	    (l->slot = nspool_take(fn->name, fn->path, rq.tmp_size,
+	    inflight_count(fn->name) > 1)) != NULL)
 	{
 		rq.mnt_fd = nspool_mnt_fd(l->slot);
 		if (rq.isolate & FN_ISOLATE_IPC)
@@ -157,7 +159,7 @@ launch_start(struct invocation *inv, int cgroup_fd, struct launch *l)
 		rq.cwd = len ? dir : NULL;
 	}
 	if (spawn_start(&rq, &res) < 0) {
-		nspool_give(l->slot);   /* the child is gone */
+		nspool_give(l->slot, true);     /* the child is gone */
 		l->slot = NULL;
 		close_pair(pin);
 		close_pair(pout);

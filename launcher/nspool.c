@@ -104,38 +104,33 @@ holder(int fd, const char *opts, unsigned dirs, bool mq)
 		pause();
 }
 
-/* The daemon's own IPC namespace, to come back to. */
-static int self_ipc = -1;
-static pthread_once_t self_once = PTHREAD_ONCE_INIT;
-
-static void
-open_self_ipc(void)
-{
-	self_ipc = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC);
-}
-
 /* This thread into the IPC namespace FD (setns(2) moves only the calling
- * thread). 0, or -1. */
+ * thread); *BACK: the daemon's own, to come back to. 0, or -1. */
 static int
-enter_ipc(int fd)
+enter_ipc(int fd, int *back)
 {
-	pthread_once(&self_once, open_self_ipc);
-	if (self_ipc < 0)
+	/* The main thread's: it never leaves it. */
+	if ((*back = open("/proc/self/ns/ipc", O_RDONLY | O_CLOEXEC)) < 0)
 		return -1;
-	return setns(fd, CLONE_NEWIPC);
+	if (setns(fd, CLONE_NEWIPC) < 0) {
+		close(*back);
+		return -1;
+	}
+	return 0;
 }
 
 /* Back into the daemon's: a thread left in a slot's would start
  * functions without isolate ipc there. Cannot fail but by running out
  * of memory; if it does, stop rather than go on wrong. */
 static void
-leave_ipc(void)
+leave_ipc(int back)
 {
-	if (setns(self_ipc, CLONE_NEWIPC) < 0) {
+	if (setns(back, CLONE_NEWIPC) < 0) {
 		fnlog(FNLOG_ERROR, "isolate ipc: cannot return to the daemon's IPC namespace (%s): exiting",
 		    strerror(errno));
 		abort();
 	}
+	close(back);
 }
 
 /* A folder fd on the mqueue file system of the IPC namespace IPC_FD (a
@@ -144,12 +139,12 @@ leave_ipc(void)
 static int
 mqueue_root(int ipc_fd)
 {
-	int fs, m, dir = -1;
+	int fs, m, back, dir = -1;
 
-	if (enter_ipc(ipc_fd) < 0)
+	if (enter_ipc(ipc_fd, &back) < 0)
 		return -1;
 	fs = fsopen("mqueue", FSOPEN_CLOEXEC);
-	leave_ipc();
+	leave_ipc(back);
 	if (fs < 0)
 		return -1;
 	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0 &&
@@ -175,9 +170,9 @@ scrub_ipc(const struct nsslot *s)
 	struct shmid_ds shd;
 	struct semid_ds sed;
 	struct msqid_ds msd;
-	int max, id, rc = 0;
+	int max, id, back, rc = 0;
 
-	if (enter_ipc(s->ipc_fd) < 0)
+	if (enter_ipc(s->ipc_fd, &back) < 0)
 		return -1;
 	if ((max = shmctl(0, SHM_INFO, (struct shmid_ds *)(void *)&shi)) >= 0)
 		for (int i = 0; i <= max; i++)
@@ -201,7 +196,7 @@ scrub_ipc(const struct nsslot *s)
 	    msgctl(0, MSG_INFO, (struct msqid_ds *)(void *)&msi) < 0 ||
 	    msi.msgpool != 0)
 		rc = -1;
-	leave_ipc();
+	leave_ipc(back);
 	return rc;
 }
 
@@ -277,6 +272,41 @@ slot_new(const char *key, size_t keylen, uint64_t tmp_size)
 	return s;
 }
 
+static void free_list(struct nsslot *);
+
+/* Close the kept slots of the function KEY. */
+static void
+drop_key(const char *key, size_t keylen)
+{
+	struct nsslot *old = NULL, **pp;
+
+	pthread_mutex_lock(&lock);
+	for (pp = &kept; *pp != NULL; ) {
+		struct nsslot *c = *pp;
+
+		if (c->keylen == keylen && memcmp(c->key, key, keylen) == 0) {
+			*pp = c->next;
+			nkept--;
+			c->next = old;
+			old = c;
+		} else
+			pp = &c->next;
+	}
+	pthread_mutex_unlock(&lock);
+	free_list(old);
+}
+
+static void
+free_list(struct nsslot *s)
+{
+	while (s != NULL) {
+		struct nsslot *next = s->next;
+
+		slot_free(s);
+		s = next;
+	}
+}
+
 static bool
 slot_is(const struct nsslot *s, const char *key, size_t keylen,
     uint64_t tmp_size)
@@ -286,7 +316,8 @@ slot_is(const struct nsslot *s, const char *key, size_t keylen,
 }
 
 struct nsslot *
-nspool_take(const char *name, const char *path, uint64_t tmp_size)
+nspool_take(const char *name, const char *path, uint64_t tmp_size,
+    bool busy)
 {
 	struct nsslot *s = NULL, **pp, *old = NULL;
 	size_t nlen = strlen(name) + 1, keylen = nlen + strlen(path) + 1;
@@ -315,13 +346,8 @@ nspool_take(const char *name, const char *path, uint64_t tmp_size)
 			pp = &c->next;
 	}
 	pthread_mutex_unlock(&lock);
-	while (old != NULL) {
-		struct nsslot *next = old->next;
-
-		slot_free(old);
-		old = next;
-	}
-	if (s == NULL && (s = slot_new(key, keylen, tmp_size)) == NULL &&
+	free_list(old);
+	if (s == NULL && busy && (s = slot_new(key, keylen, tmp_size)) == NULL &&
 	    once("nspool", "new"))
 		fnlog(FNLOG_WARN, "isolate tmp: cannot keep mount namespaces (%s): each invocation makes its own",
 		    strerror(errno));
@@ -401,10 +427,15 @@ scrub(struct nsslot *s)
 }
 
 void
-nspool_give(struct nsslot *s)
+nspool_give(struct nsslot *s, bool busy)
 {
 	if (s == NULL)
 		return;
+	if (!busy) {            /* the function's burst is over */
+		drop_key(s->key, s->keylen);
+		slot_free(s);
+		return;
+	}
 	if (mono_s() - s->born >= NSPOOL_AGE) {
 		slot_free(s);
 		return;
@@ -460,10 +491,5 @@ nspool_sweep(bool all)
 			pp = &c->next;
 	}
 	pthread_mutex_unlock(&lock);
-	while (old != NULL) {
-		struct nsslot *next = old->next;
-
-		slot_free(old);
-		old = next;
-	}
+	free_list(old);
 }

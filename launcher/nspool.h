@@ -29,9 +29,12 @@
  * could pass an fd to its /tmp to a process of another invocation
  * (SCM_RIGHTS), which then reaches the files of the slot's next users
  * while it runs; those are the same function's, never another tenant's.
- * A slot is used for a minute at most, so that mounts made on the host
- * since are seen (and the old ones not held busy) soon, and kept unused
- * for 2 s at most (a burst's slots, 7 fds each, do not stay). */
+ * Slots are for bursts: a function's first slot is made when a second
+ * invocation of it starts while one runs, and its slots are closed when
+ * its last invocation ends, or after 2 s unused (7 fds each: an idle
+ * daemon holds none). A slot is used for a minute at most, so that
+ * mounts made on the host since are seen (and the old ones not held
+ * busy) soon. */
 #ifndef FN_NSPOOL_H
 #define FN_NSPOOL_H
 
@@ -40,12 +43,13 @@
 
 struct nsslot;
 
-/* A slot for the function NAME at PATH whose tmpfs are TMP_SIZE bytes
- * each (FN_UNLIMITED: no size), kept or new. NULL (logged once) when
- * none could be made: then the invocation makes its own namespace, as
- * without the pool. */
+/* A kept slot for the function NAME at PATH whose tmpfs are TMP_SIZE
+ * bytes each (FN_UNLIMITED: no size); else, when BUSY (other invocations
+ * of it run: a burst, where slots pay), a new one. NULL (logged once
+ * when one could not be made): the invocation makes its own namespaces,
+ * as without the pool. */
 struct nsslot *nspool_take(const char *name, const char *path,
-    uint64_t tmp_size);
+    uint64_t tmp_size, bool busy);
 
 /* The fd of SLOT's mount namespace, for setns(2) in the child. */
 int nspool_mnt_fd(const struct nsslot *slot);
@@ -54,9 +58,12 @@ int nspool_mnt_fd(const struct nsslot *slot);
  * ipc). */
 int nspool_ipc_fd(const struct nsslot *slot);
 
-/* SLOT's invocation is over and nothing of it runs: scrub it and keep
- * it for the next, or throw it away. nspool_give(NULL) is a no-op. */
-void nspool_give(struct nsslot *slot);
+/* SLOT's invocation is over and nothing of it runs: when BUSY (other
+ * invocations of its function run), scrub it and keep it for the next,
+ * or throw it away; else the function's burst is over: SLOT and every
+ * kept slot of the function are closed, so that an idle daemon holds
+ * none. nspool_give(NULL, ...) is a no-op. */
+void nspool_give(struct nsslot *slot, bool busy);
 
 /* SLOT is not to be used again (something of its invocation may still
  * run): closed. nspool_drop(NULL) is a no-op. */

@@ -25,6 +25,7 @@
 #include "cgiresp.h"
 #include "bodyreader.h"
 #include "fnlog.h"
+#include "inflight.h"
 #include "launch.h"
 #include "nspool.h"
 #include "once.h"
@@ -436,7 +437,7 @@ reap_leaf(struct pump *p)
 		 * orphan that died on its own is reaped by housekeeping). */
 		break;
 	}
-	nspool_give(p->slot);
+	nspool_give(p->slot, inflight_count(inv->fn->name) > 1);
 	p->slot = NULL;
 	cgroup_leaf_usage(&p->leaf, &u);
 	inv->cg_valid = true;

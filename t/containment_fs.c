@@ -172,14 +172,19 @@ static unsigned long dir_dev(const char *body, const char *d)
  * folder empty, root's, mode 1777, and no IPC object — and, where
  * invocations have a cgroup leaf (the pool needs one), on the same
  * tmpfs and in the same IPC namespace, which shows that the kept ones
- * were scrubbed rather than new ones made. */
+ * were scrubbed rather than new ones made (namespaces are kept while
+ * another invocation of the function runs: one holds meanwhile). */
 START_TEST(row6_kept_tmp_scrubbed)
 {
 	static const char *const leaf[] = { "a leaf per invocation", NULL };
-	struct hresp m, r1, r2;
+	struct hresp m, r1, r2, h;
+	struct ct_victim v;
 	char tag[64], key[96];
 	int pooled = 0;
 
+	/* Slots are for bursts: one invocation of the victim holds while
+	 * the others run. */
+	ct_victim_start(&v, "victim", "hold", NULL);
 	ct_tag(tag, sizeof(tag), "mess");
 	act(&m, "victim", "tmpmess", tag, NULL);
 	ck_assert_msg(ct_has_line(m.body, "MESSED") && strstr(m.body,
@@ -187,6 +192,7 @@ START_TEST(row6_kept_tmp_scrubbed)
 	    "could not leave everything:\n%s", m.body);
 	act(&r1, "victim", "tmpls", tag, NULL);
 	act(&r2, "victim", "tmpls", tag, NULL);
+	ct_victim_end(&v, &h);
 	remove_files(tag);
 	for (size_t i = 0; ROW6_DIRS[i] != NULL; i++) {
 		snprintf(key, sizeof(key), "DIR %s uid 0 mode 1777 ",
@@ -217,6 +223,7 @@ START_TEST(row6_kept_tmp_scrubbed)
 	hresp_free(&m);
 	hresp_free(&r1);
 	hresp_free(&r2);
+	hresp_free(&h);
 }
 END_TEST
 
