@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "fnlog.h"
+#include "inflight.h"
 #include "manifest.h"
 #include "nspool.h"
 #include "once.h"
@@ -34,7 +35,7 @@
 #define SCRUB_DEPTH 64          /* folders deeper than this: thrown away */
 #define SCRUB_ENTRIES 100000    /* more entries than this: thrown away */
 #define NSPOOL_AGE 60           /* seconds a slot is used, at most */
-#define NSPOOL_IDLE 2           /* seconds a slot waits unused, at most */
+#define NSPOOL_IDLE_MS 1000     /* a slot waits unused this long, at most */
 #define MQ SPAWN_TMP_DIRS       /* root_fd[MQ]: the slot's mqueue fs */
 
 struct nsslot {
@@ -43,7 +44,7 @@ struct nsslot {
 	size_t keylen;
 	uint64_t tmp_size;
 	time_t born;                    /* CLOCK_MONOTONIC seconds */
-	time_t given;                   /* when it came back, the same */
+	uint64_t given_ms;              /* when it came back, CLOCK_MONOTONIC */
 	int mnt_fd;
 	int ipc_fd;                     /* its IPC namespace */
 	int root_fd[SPAWN_TMP_DIRS + 1];        /* -1: none; [MQ]: its
@@ -77,6 +78,15 @@ mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* The holder: a child in a new mount and IPC namespace that mounts the
@@ -272,30 +282,6 @@ slot_new(const char *key, size_t keylen, uint64_t tmp_size)
 	return s;
 }
 
-static void free_list(struct nsslot *);
-
-/* Close the kept slots of the function KEY. */
-static void
-drop_key(const char *key, size_t keylen)
-{
-	struct nsslot *old = NULL, **pp;
-
-	pthread_mutex_lock(&lock);
-	for (pp = &kept; *pp != NULL; ) {
-		struct nsslot *c = *pp;
-
-		if (c->keylen == keylen && memcmp(c->key, key, keylen) == 0) {
-			*pp = c->next;
-			nkept--;
-			c->next = old;
-			old = c;
-		} else
-			pp = &c->next;
-	}
-	pthread_mutex_unlock(&lock);
-	free_list(old);
-}
-
 static void
 free_list(struct nsslot *s)
 {
@@ -431,8 +417,7 @@ nspool_give(struct nsslot *s, bool busy)
 {
 	if (s == NULL)
 		return;
-	if (!busy) {            /* the function's burst is over */
-		drop_key(s->key, s->keylen);
+	if (!busy) {            /* the last of a burst: not kept */
 		slot_free(s);
 		return;
 	}
@@ -447,7 +432,7 @@ nspool_give(struct nsslot *s, bool busy)
 		return;
 	}
 	/* Full: the one given back longest ago goes. */
-	s->given = mono_s();
+	s->given_ms = mono_ms();
 	pthread_mutex_lock(&lock);
 	s->next = kept;
 	kept = s;
@@ -476,13 +461,16 @@ nspool_sweep(bool all)
 {
 	struct nsslot *old = NULL, **pp;
 	time_t now = mono_s();
+	uint64_t now_ms = mono_ms();
 
 	pthread_mutex_lock(&lock);
 	for (pp = &kept; *pp != NULL; ) {
 		struct nsslot *c = *pp;
 
-		if (all || now - c->given >= NSPOOL_IDLE ||
-		    now - c->born >= NSPOOL_AGE) {
+		/* c->key starts with the function's name. */
+		if (all || now_ms - c->given_ms >= NSPOOL_IDLE_MS ||
+		    now - c->born >= NSPOOL_AGE ||
+		    inflight_count(c->key) == 0) {
 			*pp = c->next;
 			nkept--;
 			c->next = old;

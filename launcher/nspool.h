@@ -30,11 +30,12 @@
  * (SCM_RIGHTS), which then reaches the files of the slot's next users
  * while it runs; those are the same function's, never another tenant's.
  * Slots are for bursts: a function's first slot is made when a second
- * invocation of it starts while one runs, and its slots are closed when
- * its last invocation ends, or after 2 s unused (7 fds each: an idle
- * daemon holds none). A slot is used for a minute at most, so that
- * mounts made on the host since are seen (and the old ones not held
- * busy) soon. */
+ * invocation of it starts while one runs; the last invocation of a
+ * burst closes its slot, and the others are closed, once a second, when
+ * the function has no invocation running or a slot waited unused for a
+ * second (7 fds each: an idle daemon holds none). A slot is used for a
+ * minute at most, so that mounts made on the host since are seen (and
+ * the old ones not held busy) soon. */
 #ifndef FN_NSPOOL_H
 #define FN_NSPOOL_H
 
@@ -60,18 +61,17 @@ int nspool_ipc_fd(const struct nsslot *slot);
 
 /* SLOT's invocation is over and nothing of it runs: when BUSY (other
  * invocations of its function run), scrub it and keep it for the next,
- * or throw it away; else the function's burst is over: SLOT and every
- * kept slot of the function are closed, so that an idle daemon holds
- * none. nspool_give(NULL, ...) is a no-op. */
+ * or throw it away; else close it. nspool_give(NULL, ...) is a no-op. */
 void nspool_give(struct nsslot *slot, bool busy);
 
 /* SLOT is not to be used again (something of its invocation may still
  * run): closed. nspool_drop(NULL) is a no-op. */
 void nspool_drop(struct nsslot *slot);
 
-/* Close the slots that waited unused for 2 s (a burst is over: its fds
- * and tmpfs go), or are past their minute; ALL: every kept slot (a
- * reload, the end). Once a second, from housekeeping. */
+/* Close the slots of functions with no invocation running, those that
+ * waited unused for a second, and those past their minute (a burst is
+ * over: its fds and tmpfs go); ALL: every kept slot (a reload). Once a
+ * second, from housekeeping. */
 void nspool_sweep(bool all);
 
 #endif
