@@ -525,6 +525,33 @@ pump_teardown(struct pump *p)
 		    sigabbrev_np(inv->signal) ? sigabbrev_np(inv->signal) : "?");
 }
 
+/* A local redirect's first run may have left some of the body unread:
+ * read and drop the rest (up to max_body, within the function's
+ * timeout), so the record counts what the client sent, whatever the
+ * function managed to read before it answered. */
+static void
+drain_after_redirect(struct pump *p)
+{
+	struct invocation *inv = p->inv;
+	uint64_t now = pump_now_us();
+	uint64_t end = p->deadline > now ? p->deadline : now + 1000000u;
+
+	while (!bodyreader_eof(p->body) && inv->bytes_in <= inv->fn->max_body) {
+		const char *at;
+		long got;
+
+		if (!bodyreader_ready(p->body)) {
+			struct pollfd pfd = { .fd = p->ipc, .events = POLLIN };
+			now = pump_now_us();
+			if (now >= end || poll(&pfd, 1, (int)((end - now + 999) / 1000)) <= 0)
+				return;
+		}
+		if ((got = bodyreader_next(p->body, &at)) < 0)
+			return;
+		inv->bytes_in += (uint64_t)got;
+	}
+}
+
 void
 pump_run(struct invocation *inv)
 {
@@ -555,8 +582,8 @@ pump_run(struct invocation *inv)
 	p->buf = p->small;
 	p->bufsize = sizeof(p->small);
 	/* A local redirect's run is a GET without a body: what may be left
-	 * of the request's body is not its stdin (the connection is closed
-	 * after, as the body stays unread). */
+	 * of the request's body is not its stdin (the first run dropped it,
+	 * drain_after_redirect; the connection is closed after). */
 	p->in_eof = bodyreader_eof(p->body) || inv->redirects > 0;
 	if (pump_spawn(p) == 0) {
 		while (pump_round(p))
@@ -566,6 +593,8 @@ pump_run(struct invocation *inv)
 			response_after_exit(p);
 	}
 	pump_teardown(p);
+	if (inv->redirect != NULL)
+		drain_after_redirect(p);
 	/* A function killed only because it outlived its complete answer
 	 * did what it was asked: the client got every byte. */
 	if (inv->outcome == NULL)
