@@ -393,6 +393,67 @@ apply_limits(int dirfd, unsigned bits, const struct fn_spec *fn)
 	return 0;
 }
 
+/* The folder of tenant T's leaves, "t-NAME", under DIRFD: made if
+ * missing, its children given the controllers, its budget written. */
+static int
+tenant_dir(int dirfd, const struct manifest *t, unsigned bits)
+{
+	char name[FN_NAME_MAX + 8], v[64];
+	int fd;
+
+	snprintf(name, sizeof(name), "t-%s", t->tenant);
+	if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+		return -1;
+	if ((fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	if (bits != 0)
+		(void)enable_controllers(fd);
+	if (bits & CG_MEMORY) {
+		limit_str(t->budget.memory ? t->budget.memory : FN_UNLIMITED,
+		    v, sizeof(v));
+		(void)write_at(fd, "memory.max", v);
+		(void)write_at(fd, "memory.swap.max", "0");
+	}
+	if (bits & CG_PIDS) {
+		limit_str(t->budget.pids ? t->budget.pids : FN_UNLIMITED, v,
+		    sizeof(v));
+		(void)write_at(fd, "pids.max", v);
+	}
+	if (bits & CG_CPU) {
+		if (t->budget.cpu_quota && t->budget.cpu_quota != FN_UNLIMITED)
+			snprintf(v, sizeof(v), "%" PRIu64 " %d",
+			    t->budget.cpu_quota * (CPU_PERIOD_US / 100),
+			    CPU_PERIOD_US);
+		else
+			snprintf(v, sizeof(v), "max %d", CPU_PERIOD_US);
+		(void)write_at(fd, "cpu.max", v);
+	}
+	return fd;
+}
+
+void
+cgroup_tenants_setup(const struct manifest *m)
+{
+	int pfd, fd;
+	unsigned bits;
+
+	pthread_mutex_lock(&lock);
+	pfd = parent_fd >= 0 ? fcntl(parent_fd, F_DUPFD_CLOEXEC, 3) : -1;
+	bits = ctrl;
+	pthread_mutex_unlock(&lock);
+	if (pfd < 0)
+		return;
+	for (size_t i = 0; i < m->ntenants; i++) {
+		if ((fd = tenant_dir(pfd, m->tenants[i], bits)) < 0)
+			fnlog(FNLOG_ERROR, "tenant %s: cgroup %s/t-%s: %s",
+			    m->tenants[i]->tenant, parent,
+			    m->tenants[i]->tenant, strerror(errno));
+		else
+			close(fd);
+	}
+	close(pfd);
+}
+
 int
 cgroup_leaf_new(struct cgleaf *l, const char *request_id,
     const struct fn_spec *fn)
@@ -407,6 +468,22 @@ cgroup_leaf_new(struct cgleaf *l, const char *request_id,
 	pthread_mutex_unlock(&lock);
 	if (pfd < 0)
 		return 0;       /* no cgroup in use */
+	if (fn->tenant != NULL) {
+		/* the tenant's own folder, made at load (cgroup_tenants_setup) */
+		char tname[FN_NAME_MAX + 8];
+		int tfd;
+
+		snprintf(tname, sizeof(tname), "t-%s", fn->tenant);
+		tfd = openat(pfd, tname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (tfd < 0) {
+			fnlog(FNLOG_ERROR, "function=%s request_id=%s: cgroup %s/%s: %s",
+			    fn->name, request_id, parent, tname, strerror(errno));
+			close(pfd);
+			return -1;
+		}
+		close(pfd);
+		pfd = tfd;
+	}
 	snprintf(l->name, sizeof(l->name), "i-%s.%u", request_id,
 	    atomic_fetch_add(&seq, 1));
 	if (mkdirat(pfd, l->name, 0755) < 0 ||

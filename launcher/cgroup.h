@@ -61,6 +61,11 @@ void cgroup_cleanup(void);
 void cgroup_describe(const struct manifest *m, preflight_report report,
     void *arg);
 
+/* Each tenant of M gets a folder "t-NAME" for its leaves, with its
+ * budget (memory.max, pids.max, cpu.max) where the controllers are on.
+ * At start-up and on reload, after cgroup_setup. */
+void cgroup_tenants_setup(const struct manifest *m);
+
 /* A new leaf for request REQUEST_ID of FN, with FN's limits. With no
  * cgroup in use, L->dirfd is -1 and 0 is returned. -1 (logged) when the
  * leaf could not be made. */

@@ -18,6 +18,89 @@
 static pthread_mutex_t rec_lock = PTHREAD_MUTEX_INITIALIZER;
 static int rec_fd = STDERR_FILENO;   /* -1: off */
 static int rec_owned;                /* rec_fd is a file we opened */
+/* A pattern with %t: a file per tenant, opened at its first record. */
+struct rec_file {
+	struct rec_file *next;
+	int fd;
+	char tenant[];
+};
+static char *rec_pattern;
+static struct rec_file *rec_files;
+
+/* PATTERN with each %t replaced by TENANT (the main manifest's
+ * functions: FNLOG_MAIN_TENANT). NULL when too long. */
+static char *
+expand(const char *pattern, const char *tenant)
+{
+	char out[4096];
+	size_t o = 0;
+
+	if (tenant == NULL || *tenant == '\0')
+		tenant = FNLOG_MAIN_TENANT;
+	for (const char *p = pattern; *p != '\0'; p++) {
+		const char *add = p;
+		size_t n = 1;
+		if (p[0] == '%' && p[1] == 't') {
+			add = tenant;
+			n = strlen(tenant);
+			p++;
+		}
+		if (o + n >= sizeof(out))
+			return NULL;
+		memcpy(out + o, add, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return strdup(out);
+}
+
+static int
+open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW, 0640);
+
+	if (fd < 0)
+		fnlog(FNLOG_ERROR, "cannot open invocation log %s: %s", path,
+		    strerror(errno));
+	return fd;
+}
+
+/* Close the per-tenant files (they open again at their next record).
+ * Called with rec_lock held. */
+static void
+rec_files_close(void)
+{
+	while (rec_files != NULL) {
+		struct rec_file *f = rec_files;
+		rec_files = f->next;
+		if (f->fd >= 0)
+			close(f->fd);
+		free(f);
+	}
+}
+
+/* The fd of TENANT's file. Called with rec_lock held. */
+static int
+rec_file_fd(const char *tenant)
+{
+	struct rec_file *f;
+	char *path;
+
+	if (tenant == NULL)
+		tenant = "";
+	for (f = rec_files; f != NULL; f = f->next)
+		if (strcmp(f->tenant, tenant) == 0)
+			return f->fd;
+	if ((f = calloc(1, sizeof(*f) + strlen(tenant) + 1)) == NULL)
+		return -1;
+	strcpy(f->tenant, tenant);
+	f->fd = (path = expand(rec_pattern, tenant)) ? open_log(path) : -1;
+	free(path);
+	f->next = rec_files;
+	rec_files = f;
+	return f->fd;
+}
 
 static const char *const level_name[] = { "error", "warn", "info", "debug" };
 /* syslog priorities (sd-daemon(3) prefixes "<3>" ... "<7>"). */
@@ -90,11 +173,25 @@ fnlog_records_open(const char *where)
 {
 	int fd = STDERR_FILENO, owned = 0;
 
+	char *pattern = NULL;
+
 	if (where == NULL || strcmp(where, "stderr") == 0)
 		fd = STDERR_FILENO;
 	else if (strcmp(where, "off") == 0)
 		fd = -1;
-	else {
+	else if (strstr(where, "%t") != NULL) {
+		/* the main manifest's file, now: a reload that cannot write
+		 * there fails */
+		char *path = expand(where, NULL);
+		if (path == NULL || (pattern = strdup(where)) == NULL ||
+		    (fd = open_log(path)) < 0) {
+			free(path);
+			free(pattern);
+			return -1;
+		}
+		free(path);
+		owned = 1;
+	} else {
 		fd = open(where, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 		if (fd < 0) {
 			fnlog(FNLOG_ERROR, "cannot open invocation log %s: %s",
@@ -108,6 +205,9 @@ fnlog_records_open(const char *where)
 		close(rec_fd);
 	rec_fd = fd;
 	rec_owned = owned;
+	rec_files_close();
+	free(rec_pattern);
+	rec_pattern = pattern;
 	pthread_mutex_unlock(&rec_lock);
 	return 0;
 }
@@ -120,6 +220,9 @@ fnlog_records_close(void)
 		close(rec_fd);
 	rec_fd = -1;
 	rec_owned = 0;
+	rec_files_close();
+	free(rec_pattern);
+	rec_pattern = NULL;
 	pthread_mutex_unlock(&rec_lock);
 }
 
@@ -143,7 +246,11 @@ fnlog_record(struct fn_record *r)
 	/* Under the lock: a reopen must not close (and free the number of)
 	 * the fd while we write to it. */
 	pthread_mutex_lock(&rec_lock);
-	if (rec_fd >= 0)
+	if (rec_pattern != NULL && r->tenant != NULL && *r->tenant != '\0') {
+		int fd = rec_file_fd(r->tenant);
+		if (fd >= 0)
+			(void)!write(fd, buf, len);
+	} else if (rec_fd >= 0)
 		(void)!write(rec_fd, buf, len);
 	pthread_mutex_unlock(&rec_lock);
 }

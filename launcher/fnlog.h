@@ -21,6 +21,11 @@ const char *fnlog_prio_for(int fd, enum fnlog_level level);
  * for append). Returns 0 or -1 (logged). Safe to call again (reload,
  * SIGUSR1 reopen). */
 int fnlog_records_open(const char *where);
+
+/* In a log.invocations pattern, %t is the tenant's name; the main
+ * manifest's functions write to the file named with this. */
+#define FNLOG_MAIN_TENANT "_main"
+
 void fnlog_records_close(void);
 
 /* Write one record as a JSON line (R->ts is filled in here). */

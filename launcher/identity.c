@@ -127,7 +127,14 @@ identity_of(const struct manifest *m, const struct fn_spec *fn,
 
 	if (strcmp(fn->user, FN_USER_DYNAMIC) != 0)
 		return identity_resolve(fn->user, fn->group, id, err, errlen);
-	if (dynid_get(fn->name, m->dynamic_first, m->dynamic_last, &uid) < 0) {
+	char key[FN_KEY_MAX];
+
+	/* a tenant's functions share the tenant's id */
+	if (fn->tenant != NULL)
+		snprintf(key, sizeof(key), "~%s", fn->tenant);
+	else
+		snprintf(key, sizeof(key), "%s", fn->name);
+	if (dynid_get(key, m->dynamic_first, m->dynamic_last, &uid) < 0) {
 		snprintf(err, errlen, "no dynamic id left in %u-%u (dynamic_ids)",
 		    m->dynamic_first, m->dynamic_last);
 		return -1;

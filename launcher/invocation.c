@@ -56,7 +56,7 @@ invocation_new(FCGX_Request *req, int wake_fd)
 	inv->req = req;
 	inv->params = req->envp;
 	inv->mref = mref_get();
-	inv->m = inv->mref->m;
+	inv->m = inv->scope = inv->mref->m;
 	inv->wake_fd = wake_fd;
 	inv->exit_code = -1;
 	inv->memory_peak_kb = -1;

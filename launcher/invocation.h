@@ -26,6 +26,7 @@ struct invocation {
 	FCGX_Request *req;
 	struct mref *mref;        /* the manifest it started with (a reference) */
 	const struct manifest *m; /* mref->m */
+	const struct manifest *scope; /* where fn was found: m or a tenant */
 	char *const *params;      /* req->envp, or a redirect's params */
 	char request_id[24];
 	const char *method;
@@ -60,6 +61,8 @@ struct invocation {
 	long max_rss_kb;
 	long memory_peak_kb;      /* -1: no memory controller */
 	uint64_t oom_kills;
+	uint64_t queue_us;        /* waited in the queue */
+	bool asked_admission;     /* went through admit() */
 	uint64_t bytes_in;
 	uint64_t bytes_out;
 	bool keep_conn_ok;        /* false: the connection must be closed */

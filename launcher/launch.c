@@ -102,8 +102,9 @@ launch_start(struct invocation *inv, int cgroup_fd, struct launch *l)
 	struct spawn_res res;
 	struct identity id;
 	int pin[2], pout[2], perr[2];
-	char msg[512], real[PATH_MAX];
+	char msg[512], real[PATH_MAX], key[FN_KEY_MAX];
 
+	fn_spec_key(fn, key, sizeof(key));
 	memset(&rq, 0, sizeof(rq));
 	memset(l, 0, sizeof(*l));
 	if (access(fn->path, F_OK) < 0) {
@@ -136,8 +137,8 @@ launch_start(struct invocation *inv, int cgroup_fd, struct launch *l)
 	if (cgroup_fd >= 0 && (rq.isolate & FN_ISOLATE_TMP) &&
 	    !(rq.isolate & (FN_ISOLATE_PID | FN_ISOLATE_NET)) &&
 	    rq.id != NULL && rq.id->uid != 0 &&
-	    (l->slot = nspool_take(fn->name, fn->path, rq.tmp_size,
-	    inflight_count(fn->name) > 1)) != NULL)
+	    (l->slot = nspool_take(key, fn->path, rq.tmp_size,
+	    inflight_count(key) > 1)) != NULL)
 	{
 		rq.mnt_fd = nspool_mnt_fd(l->slot);
 		if (rq.isolate & FN_ISOLATE_IPC)

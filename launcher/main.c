@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,12 +17,14 @@
 #include "preflight.h"
 #include "server.h"
 #include "signals.h"
+#include "tenants.h"
 
 #define DEFAULT_MANIFEST SYSCONFDIR "/fnlauncher/fnlauncher.yaml"
 
 struct opts {
 	const char *file;
 	const char *listen;
+	const char *tenant;         /* -t --tenant NAME */
 	int check;
 };
 
@@ -30,7 +33,12 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: fnlauncher [-c FILE] [-s ADDR]   run the daemon (foreground)\n"
-	    "       fnlauncher -t [-c FILE]          check the manifest and exit\n"
+	    "       fnlauncher -t [-c FILE] [--tenant NAME]\n"
+	    "                                        check the manifest (and the\n"
+	    "                                        tenant files, or one) and exit\n"
+	    "       fnlauncher usage [--by tenant|function|day] [--since T]\n"
+	    "                  [--until T] [--format table|json|csv] FILE...\n"
+	    "                                        sum invocation records\n"
 	    "       fnlauncher invoke [-c FILE] [-X METHOD] [-H 'Name: value']...\n"
 	    "                  [-d DATA|@FILE|@-] [-i] NAME[/path][?query]\n"
 	    "                                        run one function locally\n"
@@ -44,11 +52,16 @@ usage(FILE *f)
 static int
 parse_flags(int argc, char **argv, struct opts *o)
 {
+	static const struct option longs[] = {
+		{ "tenant", required_argument, NULL, 'T' },
+		{ NULL, 0, NULL, 0 },
+	};
 	int c;
 
 	o->file = DEFAULT_MANIFEST;
-	while ((c = getopt(argc, argv, "c:s:tVh")) != -1) {
+	while ((c = getopt_long(argc, argv, "c:s:tVh", longs, NULL)) != -1) {
 		switch (c) {
+		case 'T': o->tenant = optarg; break;
 		case 'c': o->file = optarg; break;
 		case 's': o->listen = optarg; break;
 		case 't': o->check = 1; break;
@@ -56,6 +69,11 @@ parse_flags(int argc, char **argv, struct opts *o)
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
+	}
+	if (o->tenant != NULL && !o->check) {
+		fprintf(stderr, "fnlauncher: --tenant goes with -t\n");
+		usage(stderr);
+		return 2;
 	}
 	if (optind != argc) {
 		fprintf(stderr, "fnlauncher: unexpected argument: %s\n", argv[optind]);
@@ -81,10 +99,18 @@ print_problem(enum preflight_level level, const char *msg, void *arg)
 	    (const char *)arg, word[level], msg);
 }
 
+static void
+print_tenant(bool error, const char *line, void *arg)
+{
+	(void)arg;
+	printf("%s%s%s\n", fnlog_prio_for(STDOUT_FILENO, error ? FNLOG_ERROR :
+	    FNLOG_WARN), error ? "" : "warning: ", line);
+}
+
 /* -t: every problem on its own line, FILE:LINE:COL: message (under
  * systemd's ExecReload, in the journal at priority err or warning). */
 static int
-check_manifest(const char *file)
+check_manifest(const char *file, const char *tenant)
 {
 	struct manifest_errors errs = { 0 };
 	struct manifest *m = NULL;
@@ -92,6 +118,16 @@ check_manifest(const char *file)
 
 	if (manifest_load(file, &m, &errs) == 0) {
 		size_t bad = preflight(m, print_problem, (void *)file);
+		int tbad = tenants_load(m, tenant, false, print_tenant, NULL);
+		if (tbad != 0)
+			bad++;
+		for (size_t i = 0; tbad >= 0 && i < m->ntenants; i++)
+			printf("%s: tenant %s: %zu functions, user %s%s%s\n",
+			    m->tenants[i]->file, m->tenants[i]->tenant,
+			    m->tenants[i]->nfunctions, m->tenants[i]->tenant_user,
+			    m->tenants[i]->functions_dir ? ", drop-ins from " : "",
+			    m->tenants[i]->functions_dir ?
+			    m->tenants[i]->functions_dir : "");
 		dynid_load(m);
 		preflight_identities(m, print_problem, (void *)file);
 		cgroup_describe(m, print_problem, (void *)file);
@@ -135,7 +171,7 @@ main(int argc, char **argv)
 	if ((rc = parse_flags(argc, argv, &o)) >= 0)
 		return rc;
 	if (o.check)
-		return check_manifest(o.file);
+		return check_manifest(o.file, o.tenant);
 	hold_std_fds();
 	if ((sfd = signals_take()) < 0 ||   /* before any thread starts */
 	    server_subreaper() < 0 ||

@@ -214,6 +214,7 @@ fn_spec_clear(struct fn_spec *s)
 	free(s->user);
 	free(s->group);
 	free(s->cwd);
+	free(s->tenant);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -231,7 +232,9 @@ fn_spec_copy(struct fn_spec *dst, const struct fn_spec *src)
 	t.name = t.path = t.content_type = t.user = t.group = t.cwd = NULL;
 	t.args = t.methods = t.pass_env = t.pass_params = t.env_files = NULL;
 	t.env = NULL;
+	t.tenant = NULL;
 	if (dup_str(&t.name, src->name) < 0 ||
+	    dup_str(&t.tenant, src->tenant) < 0 ||
 	    dup_str(&t.path, src->path) < 0 ||
 	    dup_strv(&t.args, src->args, src->nargs) < 0 ||
 	    dup_strv(&t.methods, src->methods, src->nmethods) < 0 ||
@@ -250,6 +253,30 @@ fail:
 	fn_spec_clear(&t);
 	errno = ENOMEM;
 	return -1;
+}
+
+const char *
+fn_spec_key(const struct fn_spec *s, char *buf, size_t size)
+{
+	if (s->tenant != NULL)
+		snprintf(buf, size, "~%s/%s", s->tenant, s->name ? s->name : "");
+	else
+		snprintf(buf, size, "%s", s->name ? s->name : "");
+	return buf;
+}
+
+bool
+manifest_valid_tenant(const char *name)
+{
+	size_t n = 0;
+
+	for (; name[n] != '\0'; n++)
+		if (!((name[n] >= 'a' && name[n] <= 'z') ||
+		    (name[n] >= '0' && name[n] <= '9') || name[n] == '_' ||
+		    name[n] == '-'))
+			return false;
+	/* "_main" names the main manifest's log file (FNLOG_MAIN_TENANT) */
+	return n >= 1 && n <= FN_NAME_MAX && name[0] != '_' && name[0] != '-';
 }
 
 bool
@@ -290,6 +317,8 @@ builtin_spec(struct fn_spec *s)
 	s->timeout_ms = 30 * 1000;
 	s->kill_grace_ms = 2 * 1000;
 	s->concurrency = 16;
+	s->queue = 256;
+	s->queue_timeout_ms = 5 * 1000;
 	s->max_body = 8ull << 20;
 	s->mode = FN_MODE_CGI;
 	memcpy(s->limits, limits, sizeof(limits));
@@ -353,6 +382,13 @@ manifest_free(struct manifest *m)
 	free(m->prefix);
 	free(m->log_invocations);
 	free(m->cgroup);
+	free(m->tenants_dir);
+	for (i = 0; i < m->ntenants; i++)
+		manifest_free(m->tenants[i]);
+	free(m->tenants);
+	free(m->tenant);
+	free(m->tenant_user);
+	manifest_strv_free(m->hosts, m->nhosts);
 	fn_spec_clear(&m->defaults);
 	for (i = 0; i < m->nfunctions; i++)
 		fn_spec_clear(&m->functions[i]);
@@ -459,6 +495,8 @@ spec_apply(struct fn_spec *d, const struct mpart *p)
 	if (HAS(p, TIMEOUT)) d->timeout_ms = s->timeout_ms;
 	if (HAS(p, KILL_GRACE)) d->kill_grace_ms = s->kill_grace_ms;
 	if (HAS(p, CONCURRENCY)) d->concurrency = s->concurrency;
+	if (HAS(p, QUEUE)) d->queue = s->queue;
+	if (HAS(p, QUEUE_TIMEOUT)) d->queue_timeout_ms = s->queue_timeout_ms;
 	if (HAS(p, MAX_BODY)) d->max_body = s->max_body;
 	if (HAS(p, MODE)) d->mode = s->mode;
 	if (HAS(p, UMASK)) d->umask = s->umask;
@@ -548,6 +586,66 @@ spec_bytes(const struct fn_spec *s)
 	    strv_bytes(s->pass_params, s->npass_params);
 }
 
+/* tenant_max as written into the manifest's caps. */
+static void
+resolve_caps(struct mschema *w)
+{
+	struct tenant_caps *c = &w->m->tenant_max;
+	const struct fn_spec *s = &w->caps.s;
+
+	c->timeout_ms = w->caps_set & (1u << MCAP_TIMEOUT) ? s->timeout_ms : 0;
+	c->concurrency = w->caps_set & (1u << MCAP_CONCURRENCY) ?
+	    s->concurrency : 0;
+	c->max_body = w->caps_set & (1u << MCAP_MAX_BODY) ? s->max_body :
+	    FN_UNLIMITED;
+	for (size_t i = 0; i < FN_LIMIT_COUNT; i++)
+		c->limits[i] = w->caps.limits_set & (1u << i) ? s->limits[i] :
+		    FN_UNLIMITED;
+}
+
+/* A tenant's defaults start from the main manifest's, less what is the
+ * admin's own (identity, environment, files, the folder), cut down to
+ * tenant_max; the tenant's user replaces the identity. */
+static int
+tenant_defaults(struct mschema *w)
+{
+	struct fn_spec *d = &w->m->defaults;
+	const struct tenant_caps *c = &w->main->tenant_max;
+
+	if (w->m->tenant_user == NULL) {
+		(void)manifest_error_add(w->errs, 0, 0, "a tenant file needs "
+		    "\"user\" (an account, or dynamic)");
+		return -2;
+	}
+	fn_spec_clear(d);
+	if (fn_spec_copy(d, &w->main->defaults) < 0)
+		return -1;
+	free(d->group);
+	free(d->cwd);
+	d->group = d->cwd = NULL;
+	manifest_env_free(d->env, d->nenv);
+	manifest_strv_free(d->env_files, d->nenv_files);
+	manifest_strv_free(d->pass_env, d->npass_env);
+	manifest_strv_free(d->pass_params, d->npass_params);
+	d->env = NULL;
+	d->env_files = d->pass_env = d->pass_params = NULL;
+	d->nenv = d->nenv_files = d->npass_env = d->npass_params = 0;
+	d->allow_root = d->trust_accel_headers = false;
+	if (c->timeout_ms > 0 && d->timeout_ms > c->timeout_ms)
+		d->timeout_ms = c->timeout_ms;
+	if (c->concurrency > 0 && d->concurrency > c->concurrency)
+		d->concurrency = c->concurrency;
+	if (d->max_body > c->max_body)
+		d->max_body = c->max_body;
+	for (size_t i = 0; i < FN_LIMIT_COUNT; i++)
+		if (d->limits[i] > c->limits[i])
+			d->limits[i] = c->limits[i];
+	if (replace_str(&d->user, w->m->tenant_user) < 0 ||
+	    replace_str(&d->tenant, w->m->tenant) < 0)
+		return -1;
+	return 0;
+}
+
 /* The merge, once every key of the file is known ("defaults" may come
  * after "functions"). Every function holds a copy of the defaults: a
  * small file with large defaults and many functions could take GiBs, so
@@ -559,6 +657,7 @@ resolve(struct mschema *w)
 	struct manifest *m = w->m;
 	size_t i, len = strlen(m->prefix);
 	char *s;
+	int rc;
 
 	if (m->prefix[len - 1] != '/') {
 		if (asprintf(&s, "%s/", m->prefix) < 0)
@@ -572,6 +671,15 @@ resolve(struct mschema *w)
 		free(m->functions_dir);
 		m->functions_dir = s;
 	}
+	if (m->tenants_dir != NULL) {
+		if ((s = path_join(m->dir, m->tenants_dir)) == NULL)
+			return -1;
+		free(m->tenants_dir);
+		m->tenants_dir = s;
+	}
+	resolve_caps(w);
+	if (w->tenant && (rc = tenant_defaults(w)) < 0)
+		return rc;
 	if (spec_apply(&m->defaults, &w->defaults) < 0)
 		return -1;
 	if (w->nfns > 0 && spec_bytes(&m->defaults) > MAX_RESOLVED / w->nfns) {
@@ -583,6 +691,9 @@ resolve(struct mschema *w)
 		return -1;
 	for (i = 0; i < w->nfns; i++)
 		if (resolve_function(m, &w->fns[i]) < 0)
+			return -1;
+	for (i = 0; w->tenant && i < m->nfunctions; i++)
+		if (replace_str(&m->functions[i].user, m->tenant_user) < 0)
 			return -1;
 	qsort(m->functions, m->nfunctions, sizeof(*m->functions), cmp_spec);
 	return 0;
@@ -602,11 +713,16 @@ schema_clear(struct mschema *w)
 	manifest_free(w->m);
 }
 
-int
-manifest_parse(const char *text, size_t len, const char *file,
-    const char *dir, struct manifest **out, struct manifest_errors *errs)
+/* A main manifest (MAIN NULL) or tenant TENANT's file, checked against
+ * MAIN. */
+static int
+parse(const char *text, size_t len, const char *file, const char *dir,
+    const struct manifest *main, const char *tenant, struct manifest **out,
+    struct manifest_errors *errs)
 {
-	struct mschema w = { .errs = errs };
+	static const struct manifest none;
+	struct mschema w = { .errs = errs, .tenant = main != NULL,
+	    .main = main ? main : &none };
 	struct ytree_error ye;
 	struct ynode *root = NULL;
 	size_t first = errs->n;
@@ -626,7 +742,8 @@ manifest_parse(const char *text, size_t len, const char *file,
 		(void)manifest_error_add(errs, ye.line, ye.col, "%s", ye.msg);
 		return -1;
 	}
-	if ((w.m = manifest_new(file, dir)) == NULL) {
+	if ((w.m = manifest_new(file, dir)) == NULL ||
+	    (tenant != NULL && dup_str(&w.m->tenant, tenant) < 0)) {
 		(void)manifest_error_add(errs, 0, 0, "out of memory");
 	} else if (manifest_schema_walk(&w, root) == 0) {
 		if ((rc = resolve(&w)) == 0) {
@@ -640,6 +757,33 @@ manifest_parse(const char *text, size_t len, const char *file,
 	schema_clear(&w);
 	ytree_free(root);
 	return rc == 0 ? 0 : -1;
+}
+
+int
+manifest_parse(const char *text, size_t len, const char *file,
+    const char *dir, struct manifest **out, struct manifest_errors *errs)
+{
+	return parse(text, len, file, dir, NULL, NULL, out, errs);
+}
+
+int
+manifest_parse_tenant(const char *text, size_t len, const char *file,
+    const char *name, const struct manifest *main, struct manifest **out,
+    struct manifest_errors *errs)
+{
+	const char *slash = file ? strrchr(file, '/') : NULL;
+	char *dir = slash && slash != file ? strndup(file,
+	    (size_t)(slash - file)) : strdup("/");
+	int rc;
+
+	if (dir == NULL || main == NULL || name == NULL) {
+		free(dir);
+		(void)manifest_error_add(errs, 0, 0, "out of memory");
+		return -1;
+	}
+	rc = parse(text, len, file, dir, main, name, out, errs);
+	free(dir);
+	return rc;
 }
 
 /* Read at most MANIFEST_MAX_BYTES of FILE into *TEXT (NUL-terminated). */
@@ -688,6 +832,13 @@ fail:
 		close(fd);
 	free(buf);
 	return -1;
+}
+
+int
+manifest_read(const char *file, char **text, size_t *len,
+    struct manifest_errors *errs)
+{
+	return read_file(file, text, len, errs);
 }
 
 /* The absolute folder of FILE: its dirname, under getcwd() if relative. */

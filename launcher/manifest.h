@@ -62,6 +62,8 @@ struct fn_spec {
 	uint64_t timeout_ms;
 	uint64_t kill_grace_ms;
 	unsigned concurrency;
+	unsigned queue;           /* requests waiting over concurrency */
+	uint64_t queue_timeout_ms; /* then 503 busy */
 	uint64_t max_body;        /* bytes */
 	char **methods;           /* upper-case tokens, e.g. "GET" */
 	size_t nmethods;
@@ -85,6 +87,7 @@ struct fn_spec {
 	unsigned isolate;         /* enum fn_isolate bits */
 	bool isolate_set;         /* isolate given (else the default) */
 	bool dropin;              /* true: served from functions_dir */
+	char *tenant;             /* its tenant's name; NULL: the main manifest's */
 };
 
 /* An allow_from entry: address and prefix length, IPv4 or IPv6. */
@@ -92,6 +95,24 @@ struct fn_cidr {
 	int family;               /* AF_INET or AF_INET6 */
 	unsigned char addr[16];   /* network byte order; 4 bytes used for v4 */
 	unsigned prefix;          /* 0..32 or 0..128 */
+};
+
+/* A tenant's budget (tenant files, budget:); 0 / FN_UNLIMITED: none. */
+struct tenant_budget {
+	unsigned concurrency;     /* in flight across the tenant's functions */
+	unsigned queue;           /* waiting across them (0: no bound of its own) */
+	uint64_t memory;          /* bytes: cgroup memory.max of its parent */
+	uint64_t pids;            /* cgroup pids.max */
+	uint64_t cpu_quota;       /* percent of one CPU: cgroup cpu.max */
+};
+
+/* The admin's caps on what a tenant file may ask (tenant_max:);
+ * 0 / FN_UNLIMITED: no cap. */
+struct tenant_caps {
+	uint64_t timeout_ms;
+	unsigned concurrency;
+	uint64_t max_body;
+	uint64_t limits[FN_LIMIT_COUNT];
 };
 
 struct manifest {
@@ -118,6 +139,17 @@ struct manifest {
 	struct fn_spec defaults;  /* built-ins merged with "defaults" */
 	struct fn_spec *functions; /* sorted by name */
 	size_t nfunctions;
+	/* main manifest: */
+	char *tenants_dir;        /* absolute; NULL: no tenants */
+	struct tenant_caps tenant_max;
+	struct manifest **tenants; /* loaded tenants, sorted by name */
+	size_t ntenants;
+	/* a tenant's manifest (a file of tenants_dir): */
+	char *tenant;             /* its name; NULL for the main manifest */
+	char *tenant_user;        /* a user name, or "dynamic" */
+	char **hosts;             /* Host names routed to it */
+	size_t nhosts;
+	struct tenant_budget budget;
 };
 
 struct manifest_error {
@@ -137,6 +169,18 @@ struct manifest_errors {
  * (the caller frees them with manifest_errors_clear). Pure: no I/O. */
 int manifest_parse(const char *text, size_t len, const char *file,
     const char *dir, struct manifest **out, struct manifest_errors *errs);
+
+/* Parse TEXT as tenant NAME's file FILE (an absolute path), checked
+ * against the main manifest MAIN: its tenant_max, its defaults (the
+ * tenant's start from them), what a tenant may not ask for. Pure. */
+int manifest_parse_tenant(const char *text, size_t len, const char *file,
+    const char *name, const struct manifest *main, struct manifest **out,
+    struct manifest_errors *errs);
+
+/* Read FILE (at most MANIFEST_MAX_BYTES) into *TEXT (malloc'd,
+ * NUL-terminated). 0, or -1 with the problem appended to ERRS. */
+int manifest_read(const char *file, char **text, size_t *len,
+    struct manifest_errors *errs);
 
 /* Read FILE (at most MANIFEST_MAX_BYTES) and parse it. Errors about the
  * file itself (missing, too large) are appended with line 0. */
@@ -159,6 +203,14 @@ const struct fn_spec *manifest_find(const struct manifest *m,
  * defaults). Returns 0 or -1 (ENOMEM). */
 int fn_spec_copy(struct fn_spec *dst, const struct fn_spec *src);
 void fn_spec_clear(struct fn_spec *s);
+
+#define FN_KEY_MAX (2 * FN_NAME_MAX + 3)
+/* S's name daemon-wide into BUF (FN_KEY_MAX bytes): NAME for the main
+ * manifest's functions, "~TENANT/NAME" for a tenant's. Returns BUF. */
+const char *fn_spec_key(const struct fn_spec *s, char *buf, size_t size);
+
+/* true when NAME is a valid tenant name: [a-z0-9][a-z0-9_-]{0,63}. */
+bool manifest_valid_tenant(const char *name);
 
 /* true when METHOD is one of S's methods. */
 bool fn_spec_allows(const struct fn_spec *s, const char *method);

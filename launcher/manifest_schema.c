@@ -5,6 +5,7 @@
  *
  * Ranges (chosen here, documented in the man page):
  *   workers, concurrency 1..4096; timeout 1ms..24h; kill_grace 0..1h;
+ *   queue 0..65536; queue_timeout 0..1h;
  *   shutdown_timeout 0..24h; max_body, stderr_max 0..1G;
  *   limits: cpu, memory, stack > 0; nofile 1..1048576 (Linux nr_open);
  *   nproc 1..4194304 (pid_max); fsize, core any; all accept "unlimited".
@@ -44,6 +45,7 @@ enum kind {
 	K_LIM_QUOTA,   /* uint64_t: percent of one CPU ("50%", "2", "1.5") */
 	K_IDRANGE,     /* two uint32_t: "FIRST-LAST" */
 	K_LIMITS, K_ENV, K_CIDRS, K_LOG, K_DEFAULTS, K_FUNCTIONS,
+	K_BUDGET, K_CAPS,
 };
 
 struct field {
@@ -151,6 +153,21 @@ valid_abs_path(const char *s)
 	return s[0] == '/' && strlen(s) < 4096;
 }
 
+/* A Host name as nginx passes it, lower case, without a port. */
+static bool
+valid_host(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 253)
+		return false;
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '.' || *s == '-'))
+			return false;
+	return true;
+}
+
 #define SF(m) offsetof(struct fn_spec, m)
 #define MF(m) offsetof(struct manifest, m)
 #define LF(i) ((size_t)(i) * sizeof(uint64_t))
@@ -200,6 +217,10 @@ static const struct field spec_fields[MSPEC_COUNT] = {
 	[MSPEC_ISOLATE] = OTHER("isolate", K_ISOLATE, SF(isolate), 0),
 	[MSPEC_ENV_FILES] = LIST("env_files", SF(env_files), SF(nenv_files), 0,
 	    16, valid_abs_path, "absolute path"),
+	[MSPEC_QUEUE] = NUM("queue", K_UINT, SF(queue), 0, 65536,
+	    "between 0 and 65536"),
+	[MSPEC_QUEUE_TIMEOUT] = NUM("queue_timeout", K_DURATION,
+	    SF(queue_timeout_ms), 0, HOUR_MS, "at most 1h"),
 };
 
 /* Keys of "limits", in enum fn_limit order; base is fn_spec.limits. */
@@ -242,6 +263,41 @@ static const struct field top_fields[] = {
 	OTHER("dynamic_ids", K_IDRANGE, 0, 0),
 	OTHER("defaults", K_DEFAULTS, 0, 0),
 	OTHER("functions", K_FUNCTIONS, 0, 0),
+	STR("tenants_dir", MF(tenants_dir), check_nonempty),
+	OTHER("tenant_max", K_CAPS, 0, 0),
+};
+
+/* Top-level keys of a tenant file; base is the tenant's manifest. */
+static const struct field tenant_fields[] = {
+	STR("user", MF(tenant_user), check_ident),
+	STR("functions_dir", MF(functions_dir), check_abs),
+	LIST("hosts", MF(hosts), MF(nhosts), 0, 64, valid_host, "host name"),
+	OTHER("budget", K_BUDGET, 0, 0),
+	OTHER("defaults", K_DEFAULTS, 0, 0),
+	OTHER("functions", K_FUNCTIONS, 0, 0),
+};
+
+#define BF(m) offsetof(struct tenant_budget, m)
+static const struct field budget_fields[] = {
+	NUM("concurrency", K_UINT, BF(concurrency), 1, 4096,
+	    "between 1 and 4096"),
+	NUM("queue", K_UINT, BF(queue), 0, 65536, "between 0 and 65536"),
+	NUM("memory", K_LIM_SIZE, BF(memory), 1 << 20, UINT64_MAX,
+	    "at least 1M"),
+	NUM("pids", K_LIM_COUNT, BF(pids), 1, 4194304,
+	    "between 1 and 4194304"),
+	NUM("cpu_quota", K_LIM_QUOTA, BF(cpu_quota), 1, 100000,
+	    "between 1% and 1000 CPUs"),
+};
+
+/* tenant_max: in enum mcap_key order; base is mschema.caps.s. */
+static const struct field cap_fields[] = {
+	NUM("timeout", K_DURATION, SF(timeout_ms), 1, 24 * HOUR_MS,
+	    "between 1ms and 24h"),
+	NUM("concurrency", K_UINT, SF(concurrency), 1, 4096,
+	    "between 1 and 4096"),
+	NUM("max_body", K_SIZE, SF(max_body), 0, GIB, "at most 1G"),
+	OTHER("limits", K_LIMITS, 0, 0),
 };
 
 static const struct field log_fields[] = {
@@ -697,6 +753,76 @@ report_dup_keys(struct mschema *w, const struct ynode *map, const char *noun)
 static void parse_field(struct mschema *w, const struct field *f,
     const struct ynode *v, void *base, const char *ctx);
 
+/* Keys of a function a tenant file may not use, and why (or NULL). */
+static const char *
+tenant_refused(size_t key)
+{
+	switch (key) {
+	case MSPEC_USER: case MSPEC_GROUP:
+		return "a tenant's functions run as the tenant's user";
+	case MSPEC_ALLOW_ROOT:
+		return "a tenant's functions never run as root";
+	case MSPEC_TRUST_ACCEL_HEADERS:
+		return "X-Accel-Redirect and the like are the admin's";
+	case MSPEC_ENV_FILES: case MSPEC_PASS_ENV:
+		return "the daemon's files and environment are the admin's";
+	}
+	return NULL;
+}
+
+static void
+fmt_value(const struct field *f, uint64_t v, char *buf, size_t size)
+{
+	if (v == FN_UNLIMITED)
+		snprintf(buf, size, "unlimited");
+	else if (f->kind == K_DURATION)
+		snprintf(buf, size, "%llums", (unsigned long long)v);
+	else if (f->kind == K_LIM_SECONDS)
+		snprintf(buf, size, "%llus", (unsigned long long)v);
+	else if (f->kind == K_LIM_QUOTA)
+		snprintf(buf, size, "%llu%%", (unsigned long long)v);
+	else
+		snprintf(buf, size, "%llu", (unsigned long long)v);
+}
+
+/* A tenant file's value of key J of FIELDS (just parsed into BASE) is
+ * at most the main manifest's tenant_max, and keeps its isolate. */
+static void
+tenant_cap(struct mschema *w, const struct field *fields, size_t j,
+    const struct ynode *v, void *base)
+{
+	const struct tenant_caps *c = &w->main->tenant_max;
+	const struct fn_spec *s = base;
+	uint64_t val = 0, cap = FN_UNLIMITED;
+	char vb[32], cb[32];
+
+	if (fields == limit_fields) {
+		val = ((const uint64_t *)base)[j];
+		cap = c->limits[j];
+	} else if (j == MSPEC_TIMEOUT && c->timeout_ms > 0) {
+		val = s->timeout_ms;
+		cap = c->timeout_ms;
+	} else if (j == MSPEC_CONCURRENCY && c->concurrency > 0) {
+		val = s->concurrency;
+		cap = c->concurrency;
+	} else if (j == MSPEC_MAX_BODY) {
+		val = s->max_body;
+		cap = c->max_body;
+	} else if (j == MSPEC_ISOLATE) {
+		unsigned need = w->main->defaults.isolate;
+		if ((s->isolate & need) != need)
+			werr(w, v, "\"isolate\" in a tenant file must keep "
+			    "what the main manifest's defaults isolate");
+		return;
+	}
+	if (cap == FN_UNLIMITED || val <= cap)
+		return;
+	fmt_value(&fields[j], val, vb, sizeof(vb));
+	fmt_value(&fields[j], cap, cb, sizeof(cb));
+	werr(w, v, "\"%s\" %s is above tenant_max (%s)", fields[j].key, vb,
+	    cb);
+}
+
 /* Walk MAP against the N FIELDS, storing into BASE. CTX names the mapping
  * in messages (NULL: the top level); SEEN collects the keys given. */
 static void
@@ -725,7 +851,15 @@ walk_fields(struct mschema *w, const struct ynode *map,
 			continue;
 		}
 		*seen |= 1u << j;
+		if (w->tenant && fields == spec_fields && tenant_refused(j)) {
+			werr(w, k, "\"%s\" is not allowed in a tenant file: %s",
+			    fields[j].key, tenant_refused(j));
+			continue;
+		}
 		parse_field(w, &fields[j], map->kids[i + 1], base, ctx);
+		if (w->tenant && (fields == spec_fields ||
+		    fields == limit_fields))
+			tenant_cap(w, fields, j, map->kids[i + 1], base);
 	}
 }
 
@@ -884,6 +1018,22 @@ parse_field(struct mschema *w, const struct field *f, const struct ynode *v,
 	case K_FUNCTIONS:
 		parse_functions(w, v);
 		break;
+	case K_BUDGET:
+		if (as_map(w, v, f->key))
+			walk_fields(w, v, budget_fields, NELEM(budget_fields),
+			    &w->m->budget, "budget", &seen);
+		if (w->main->tenant_max.concurrency > 0 &&
+		    w->m->budget.concurrency > w->main->tenant_max.concurrency)
+			werr(w, v, "budget \"concurrency\" %u is above tenant_max "
+			    "(%u)", w->m->budget.concurrency,
+			    w->main->tenant_max.concurrency);
+		break;
+	case K_CAPS:
+		w->cur = &w->caps;
+		if (as_map(w, v, f->key))
+			walk_fields(w, v, cap_fields, NELEM(cap_fields),
+			    &w->caps.s, "tenant_max", &w->caps_set);
+		break;
 	}
 }
 
@@ -898,6 +1048,11 @@ manifest_schema_walk(struct mschema *w, const struct ynode *root)
 		werr(w, root, "the top level must be a mapping");
 		return w->nerr;
 	}
-	walk_fields(w, root, top_fields, NELEM(top_fields), w->m, NULL, &seen);
+	if (w->tenant)
+		walk_fields(w, root, tenant_fields, NELEM(tenant_fields), w->m,
+		    NULL, &seen);
+	else
+		walk_fields(w, root, top_fields, NELEM(top_fields), w->m, NULL,
+		    &seen);
 	return w->nerr;
 }

@@ -20,7 +20,7 @@ enum mspec_key {
 	MSPEC_CONTENT_TYPE, MSPEC_LIMITS, MSPEC_ENV, MSPEC_PASS_ENV,
 	MSPEC_PASS_PARAMS, MSPEC_USER, MSPEC_GROUP, MSPEC_UMASK, MSPEC_CWD,
 	MSPEC_ALLOW_ROOT, MSPEC_TRUST_ACCEL_HEADERS, MSPEC_ISOLATE,
-	MSPEC_ENV_FILES,
+	MSPEC_ENV_FILES, MSPEC_QUEUE, MSPEC_QUEUE_TIMEOUT,
 	MSPEC_COUNT
 };
 
@@ -42,7 +42,15 @@ struct mschema {
 	size_t nfns;
 	struct mpart *cur;        /* the spec being walked */
 	bool in_defaults;         /* "path" and "args" are unknown there */
+	/* a tenant file (tenants_dir/NAME.yaml), checked against MAIN: */
+	bool tenant;
+	const struct manifest *main;
+	struct mpart caps;        /* tenant_max, as written */
+	uint32_t caps_set;        /* bit i: cap_fields[i] given */
 };
+
+/* Bits of mschema.caps_set, in cap_fields order. */
+enum mcap_key { MCAP_TIMEOUT, MCAP_CONCURRENCY, MCAP_MAX_BODY, MCAP_LIMITS };
 
 /* Walk ROOT (a mapping, or NULL for an empty file) into W. Returns the
  * number of problems found (0: W->m, W->defaults and W->fns are set). */

@@ -38,12 +38,16 @@ static const double bounds[] = {
 
 struct fnm {
 	struct fnm *next;
-	char name[FN_NAME_MAX + 1];
+	char name[FN_KEY_MAX];          /* NAME, or ~TENANT/NAME */
+	char labels[2 * FN_KEY_MAX + 32]; /* function="NAME",tenant="TENANT" */
 	unsigned long long outcome[NOUTCOME];
 	unsigned long long reason[NREASON];
 	unsigned long long bucket[NBOUND];   /* not cumulative */
 	unsigned long long count;
 	double sum, cpu_user, cpu_sys;
+	unsigned long long qbucket[NBOUND];  /* queue waits, not cumulative */
+	unsigned long long qcount;
+	double qsum;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -61,6 +65,16 @@ index_of(const char *const *v, size_t n, const char *s)
 	return n;
 }
 
+static size_t
+bucket_of(double v)
+{
+	size_t b = 0;
+
+	while (b < NBOUND && v > bounds[b])
+		b++;
+	return b;
+}
+
 /* The entry of NAME, created if need be. Called with the lock held. */
 static struct fnm *
 entry(const char *name)
@@ -73,8 +87,17 @@ entry(const char *name)
 	for (; *pp != NULL; pp = &(*pp)->next)
 		if (strcmp((*pp)->name, name) == 0)
 			return *pp;
-	if ((*pp = calloc(1, sizeof(**pp))) != NULL)
+	if ((*pp = calloc(1, sizeof(**pp))) != NULL) {
+		const char *slash = strchr(name, '/');
 		snprintf((*pp)->name, sizeof((*pp)->name), "%s", name);
+		if (name[0] == '~' && slash != NULL)
+			snprintf((*pp)->labels, sizeof((*pp)->labels),
+			    "function=\"%s\",tenant=\"%.*s\"", slash + 1,
+			    (int)(slash - name - 1), name + 1);
+		else
+			snprintf((*pp)->labels, sizeof((*pp)->labels),
+			    "function=\"%s\",tenant=\"\"", name);
+	}
 	return *pp;
 }
 
@@ -105,10 +128,15 @@ metrics_record(const struct metrics_sample *s)
 		if (r < NREASON)
 			e->reason[r]++;
 	}
+	if (s->queue_s >= 0) {
+		size_t b = bucket_of(s->queue_s);
+		if (b < NBOUND)
+			e->qbucket[b]++;
+		e->qcount++;
+		e->qsum += s->queue_s;
+	}
 	if (s->ran) {
-		size_t b = 0;
-		while (b < NBOUND && s->duration_s > bounds[b])
-			b++;
+		size_t b = bucket_of(s->duration_s);
 		if (b < NBOUND)
 			e->bucket[b]++;
 		e->count++;
@@ -192,38 +220,56 @@ render_fn(struct out *o, const struct fnm *e, int part)
 	case 0:
 		for (size_t i = 0; i < NOUTCOME; i++)
 			if (e->outcome[i] > 0)
-				put(o, "fnlauncher_invocations_total{function=\"%s\",outcome=\"%s\"} %llu\n",
-				    e->name, outcomes[i], e->outcome[i]);
+				put(o, "fnlauncher_invocations_total{%s,outcome=\"%s\"} %llu\n",
+				    e->labels, outcomes[i], e->outcome[i]);
 		break;
 	case 1:
 		if (e->count == 0)
 			break;
 		for (size_t b = 0; b < NBOUND; b++) {
 			cum += e->bucket[b];
-			put(o, "fnlauncher_invocation_duration_seconds_bucket{function=\"%s\",le=\"%g\"} %llu\n",
-			    e->name, bounds[b], cum);
+			put(o, "fnlauncher_invocation_duration_seconds_bucket{%s,le=\"%g\"} %llu\n",
+			    e->labels, bounds[b], cum);
 		}
-		put(o, "fnlauncher_invocation_duration_seconds_bucket{function=\"%s\",le=\"+Inf\"} %llu\n"
-		    "fnlauncher_invocation_duration_seconds_sum{function=\"%s\"} %.6f\n"
-		    "fnlauncher_invocation_duration_seconds_count{function=\"%s\"} %llu\n",
-		    e->name, e->count, e->name, e->sum, e->name, e->count);
+		put(o, "fnlauncher_invocation_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n"
+		    "fnlauncher_invocation_duration_seconds_sum{%s} %.6f\n"
+		    "fnlauncher_invocation_duration_seconds_count{%s} %llu\n",
+		    e->labels, e->count, e->labels, e->sum, e->labels, e->count);
 		break;
 	case 2:
 		if (e->name[0] != '\0')
-			put(o, "fnlauncher_in_flight{function=\"%s\"} %u\n", e->name,
+			put(o, "fnlauncher_in_flight{%s} %u\n", e->labels,
 			    inflight_count(e->name));
 		break;
 	case 3:
 		if (e->count > 0)
-			put(o, "fnlauncher_cpu_seconds_total{function=\"%s\",mode=\"user\"} %.6f\n"
-			    "fnlauncher_cpu_seconds_total{function=\"%s\",mode=\"system\"} %.6f\n",
-			    e->name, e->cpu_user, e->name, e->cpu_sys);
+			put(o, "fnlauncher_cpu_seconds_total{%s,mode=\"user\"} %.6f\n"
+			    "fnlauncher_cpu_seconds_total{%s,mode=\"system\"} %.6f\n",
+			    e->labels, e->cpu_user, e->labels, e->cpu_sys);
+		break;
+	case 5:
+		if (e->qcount == 0)
+			break;
+		for (size_t b = 0; b < NBOUND; b++) {
+			cum += e->qbucket[b];
+			put(o, "fnlauncher_queue_wait_seconds_bucket{%s,le=\"%g\"} %llu\n",
+			    e->labels, bounds[b], cum);
+		}
+		put(o, "fnlauncher_queue_wait_seconds_bucket{%s,le=\"+Inf\"} %llu\n"
+		    "fnlauncher_queue_wait_seconds_sum{%s} %.6f\n"
+		    "fnlauncher_queue_wait_seconds_count{%s} %llu\n",
+		    e->labels, e->qcount, e->labels, e->qsum, e->labels, e->qcount);
+		break;
+	case 6:
+		if (e->name[0] != '\0')
+			put(o, "fnlauncher_queued{%s} %u\n", e->labels,
+			    inflight_waiting_fn(e->name));
 		break;
 	case 4:
 		for (size_t i = 0; i < NREASON; i++)
 			if (e->reason[i] > 0)
-				put(o, "fnlauncher_rejected_total{function=\"%s\",reason=\"%s\"} %llu\n",
-				    e->name, reasons[i], e->reason[i]);
+				put(o, "fnlauncher_rejected_total{%s,reason=\"%s\"} %llu\n",
+				    e->labels, reasons[i], e->reason[i]);
 		break;
 	}
 }
@@ -242,11 +288,15 @@ metrics_render(size_t *len)
 		"# TYPE fnlauncher_cpu_seconds_total counter\n",
 		"# HELP fnlauncher_rejected_total Requests answered without running the function.\n"
 		"# TYPE fnlauncher_rejected_total counter\n",
+		"# HELP fnlauncher_queue_wait_seconds Time requests waited for a place (concurrency, workers, budget).\n"
+		"# TYPE fnlauncher_queue_wait_seconds histogram\n",
+		"# HELP fnlauncher_queued Requests waiting in the queue now.\n"
+		"# TYPE fnlauncher_queued gauge\n",
 	};
 	struct out o = { 0 };
 
 	pthread_mutex_lock(&lock);
-	for (int part = 0; part < 5; part++) {
+	for (int part = 0; part < 7; part++) {
 		put(&o, "%s", head[part]);
 		for (size_t b = 0; b < NBUCKET; b++)
 			for (const struct fnm *e = table[b]; e != NULL; e = e->next)

@@ -13,6 +13,7 @@ struct metrics_sample {
 	double duration_s;
 	double cpu_user_s;
 	double cpu_sys_s;
+	double queue_s;         /* waited for admission; < 0: never asked */
 };
 
 /* FUNCTION has run: from now on it has a line of its own (the

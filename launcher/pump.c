@@ -437,7 +437,10 @@ reap_leaf(struct pump *p)
 		 * orphan that died on its own is reaped by housekeeping). */
 		break;
 	}
-	nspool_give(p->slot, inflight_count(inv->fn->name) > 1);
+	char key[FN_KEY_MAX];
+
+	nspool_give(p->slot, inflight_count(fn_spec_key(inv->fn, key,
+	    sizeof(key))) > 1);
 	p->slot = NULL;
 	cgroup_leaf_usage(&p->leaf, &u);
 	inv->cg_valid = true;

@@ -161,15 +161,18 @@ record_format(const struct fn_record *r, char *buf, size_t size)
 	field(buf, size, &pos, "ts", r->ts, 40);
 	field(buf, size, &pos, "request_id", r->request_id, 32);
 	field(buf, size, &pos, "function", r->function, STR_MAX);
+	field(buf, size, &pos, "tenant", r->tenant ? r->tenant : "", STR_MAX);
 	field(buf, size, &pos, "method", r->method, 32);
 	field(buf, size, &pos, "uri", r->uri, RECORD_URI_MAX);
 	put(buf, size, &pos,
 	    "\"status\":%d,\"outcome\":\"%s\",\"exit_code\":%s,\"signal\":%s,"
-	    "\"duration_ms\":%.3f,\"cpu_user_ms\":%.3f,\"cpu_sys_ms\":%.3f,"
+	    "\"duration_ms\":%.3f,\"queue_ms\":%.3f,"
+	    "\"cpu_user_ms\":%.3f,\"cpu_sys_ms\":%.3f,"
 	    "\"max_rss_kb\":%ld,\"bytes_in\":%" PRIu64 ",\"bytes_out\":%" PRIu64 ",",
 	    r->status, r->outcome ? r->outcome : "error",
 	    r->exit_code >= 0 ? code : "null", r->signal > 0 ? sig : "null",
-	    (double)r->duration_us / 1000.0, (double)r->cpu_user_us / 1000.0,
+	    (double)r->duration_us / 1000.0, (double)r->queue_us / 1000.0,
+	    (double)r->cpu_user_us / 1000.0,
 	    (double)r->cpu_sys_us / 1000.0, r->max_rss_kb, r->bytes_in,
 	    r->bytes_out);
 	if (r->memory_peak_kb >= 0)

@@ -19,6 +19,7 @@ struct fn_record {
 	const char *ts;            /* RFC 3339 UTC, e.g. 2026-12-06T10:00:00.123Z */
 	const char *request_id;
 	const char *function;      /* NULL when no function was found */
+	const char *tenant;        /* its tenant; NULL or "": the main manifest's */
 	const char *method;
 	const char *uri;
 	const char *outcome;       /* ok, error, timeout, crashed, ... */
@@ -29,6 +30,7 @@ struct fn_record {
 	int exit_code;             /* -1: none (killed or never ran) */
 	int signal;                /* 0: none */
 	uint64_t duration_us;
+	uint64_t queue_us;         /* waited in the queue before it ran */
 	uint64_t cpu_user_us;
 	uint64_t cpu_sys_us;
 	long max_rss_kb;

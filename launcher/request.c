@@ -17,6 +17,7 @@
 #include "request.h"
 #include "route.h"
 #include "server.h"
+#include "tenants.h"
 #include "units.h"
 
 #define DRAIN_BODY_MAX (64 * 1024)  /* unread body we read to keep a conn */
@@ -208,12 +209,29 @@ body_size_ok(struct invocation *inv, const struct fn_spec *fn)
 	return true;
 }
 
-/* Admission: the daemon's workers and the function's concurrency. */
+/* Admission: the daemon's workers and the function's concurrency; over
+ * them the request waits in the function's queue (no process, no
+ * worker) for up to queue_timeout. */
 static bool
 admit(struct invocation *inv, const struct fn_spec *fn)
 {
-	switch (inflight_enter(&inv->slot, fn->name, fn->concurrency,
-	    inv->m->workers, inv->request_id)) {
+	char key[FN_KEY_MAX];
+	struct inflight_want w = {
+		.function = fn_spec_key(fn, key, sizeof(key)),
+		.tenant = fn->tenant ? fn->tenant : "",
+		.request_id = inv->request_id, .workers = inv->m->workers,
+		.concurrency = fn->concurrency, .queue = fn->queue,
+		.queue_timeout_ms = fn->queue_timeout_ms,
+		.tenant_concurrency = inv->scope->budget.concurrency,
+		.tenant_queue = inv->scope->budget.queue,
+		.hangup_fd = inv->req->ipcFd,
+	};
+	uint64_t waited;
+	enum inflight_admit rc = inflight_enter(&inv->slot, &w, &waited);
+
+	inv->queue_us += waited;
+	inv->asked_admission = true;
+	switch (rc) {
 	case INFLIGHT_OK:
 		return true;
 	case INFLIGHT_WORKERS:
@@ -223,6 +241,24 @@ admit(struct invocation *inv, const struct fn_spec *fn)
 	case INFLIGHT_CONCURRENCY:
 		reject(inv, 503, "busy", "function is at its concurrency limit",
 		    fn->name, "Retry-After: 1\r\n");
+		return false;
+	case INFLIGHT_BUDGET:
+		reject(inv, 503, "busy", "tenant is at its concurrency budget",
+		    fn->name, "Retry-After: 1\r\n");
+		return false;
+	case INFLIGHT_TIMEOUT:
+		reject(inv, 503, "busy", "waited queue_timeout in the queue",
+		    fn->name, "Retry-After: 1\r\n");
+		return false;
+	case INFLIGHT_CANCELLED:
+		reject(inv, 503, "draining", "fnlauncher is shutting down",
+		    fn->name, "Retry-After: 1\r\n");
+		return false;
+	case INFLIGHT_HANGUP:
+		inv->status = 499;
+		inv->outcome = "client_abort";
+		inv->code = "busy";
+		inv->keep_conn_ok = false;
 		return false;
 	case INFLIGHT_NOMEM:
 		break;
@@ -245,8 +281,9 @@ run(struct invocation *inv, const struct fn_spec *fn, const struct route *r)
 	if (r->by_param)
 		ein.script_name = param(inv, "SCRIPT_NAME");
 	else {
-		snprintf(script_name, sizeof(script_name), "%s%s",
-		    inv->m->prefix, fn->name);
+		snprintf(script_name, sizeof(script_name), "%s%s%s%s%s",
+		    inv->m->prefix, r->tenant[0] ? "~" : "", r->tenant,
+		    r->tenant[0] ? "/" : "", fn->name);
 		ein.script_name = script_name;
 	}
 	inv->envp = cgienv_build(&ein);
@@ -261,7 +298,9 @@ run(struct invocation *inv, const struct fn_spec *fn, const struct route *r)
 		return;
 	}
 	inv->ran = true;
-	metrics_function(fn->name);
+	char key[FN_KEY_MAX];
+
+	metrics_function(fn_spec_key(fn, key, sizeof(key)));
 	pump_run(inv);
 	invocation_add_usage(inv);
 }
@@ -300,7 +339,23 @@ dispatch(struct invocation *inv)
 	case ROUTE_OK:
 		break;
 	}
-	if (route_lookup(m, r.name, &inv->dropin, &fn) < 0) {
+	/* PREFIX~TENANT/NAME, or a Host one of the tenants has */
+	inv->scope = m;
+	if (r.tenant[0] != '\0') {
+		if ((inv->scope = tenants_find(m, r.tenant)) == NULL) {
+			inv->scope = m;
+			snprintf(inv->fname, sizeof(inv->fname), "%s", r.name);
+			reject(inv, 404, "not_found", "no such tenant", r.name,
+			    NULL);
+			return;
+		}
+	} else if (!r.by_param && m->ntenants > 0) {
+		const struct manifest *t = tenants_by_host(m,
+		    param(inv, "HTTP_HOST"));
+		if (t != NULL)
+			inv->scope = t;
+	}
+	if (route_lookup(inv->scope, r.name, &inv->dropin, &fn) < 0) {
 		snprintf(inv->fname, sizeof(inv->fname), "%s", r.name);
 		reject(inv, 404, "not_found", "no such function", r.name, NULL);
 		return;
@@ -358,15 +413,19 @@ follow_redirects(struct invocation *inv)
 static void
 record(struct invocation *inv)
 {
+	char key[FN_KEY_MAX];
+
 	struct fn_record rec = {
 		.request_id = inv->request_id,
 		.function = inv->fn ? inv->fn->name : inv->fname[0] ? inv->fname : NULL,
+		.tenant = inv->fn ? inv->fn->tenant : inv->scope->tenant,
 		.method = inv->method, .uri = inv->uri,
 		.outcome = inv->outcome ? inv->outcome : "error",
 		.error = inv->code, .redirected_from = inv->redirected_from,
 		.remote_addr = inv->remote_addr, .status = inv->status,
 		.exit_code = inv->exit_code, .signal = inv->signal,
 		.duration_us = invocation_elapsed_us(inv),
+		.queue_us = inv->queue_us,
 		.cpu_user_us = inv->cpu_user_us, .cpu_sys_us = inv->cpu_sys_us,
 		.max_rss_kb = inv->max_rss_kb,
 		.memory_peak_kb = inv->memory_peak_kb,
@@ -375,13 +434,14 @@ record(struct invocation *inv)
 	};
 	fnlog_record(&rec);
 	struct metrics_sample ms = {
-		.function = inv->fn ? inv->fn->name : NULL,
+		.function = inv->fn ? fn_spec_key(inv->fn, key, sizeof(key)) : NULL,
 		.outcome = rec.outcome,
 		.reason = strcmp(rec.outcome, "rejected") == 0 ? inv->code : NULL,
 		.ran = inv->ran,
 		.duration_s = (double)rec.duration_us / 1e6,
 		.cpu_user_s = (double)rec.cpu_user_us / 1e6,
 		.cpu_sys_s = (double)rec.cpu_sys_us / 1e6,
+		.queue_s = inv->asked_admission ? (double)inv->queue_us / 1e6 : -1,
 	};
 	metrics_record(&ms);
 }

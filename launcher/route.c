@@ -81,6 +81,21 @@ route_parse(char *const *params, const char *prefix, struct route *r)
 		r->path_info = end; /* e.g. "/health" */
 		return ROUTE_ADMIN;
 	}
+	/* PREFIX~TENANT/NAME[/PATH_INFO] */
+	if (seg[0] == '~') {
+		size_t tlen = (size_t)(end - seg) - 1;
+		if (tlen == 0 || tlen > FN_NAME_MAX || *end != '/')
+			return ROUTE_NOT_FOUND;
+		memcpy(r->tenant, seg + 1, tlen);
+		r->tenant[tlen] = '\0';
+		if (!manifest_valid_tenant(r->tenant)) {
+			r->tenant[0] = '\0';
+			return ROUTE_NOT_FOUND;
+		}
+		seg = end + 1;
+		if ((end = strchr(seg, '/')) == NULL)
+			end = seg + strlen(seg);
+	}
 	if (take_name(r, seg, (size_t)(end - seg)) != ROUTE_OK)
 		return ROUTE_NOT_FOUND;
 	r->path_info = end;

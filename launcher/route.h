@@ -16,6 +16,7 @@ enum route_result {
 
 struct route {
 	char name[FN_NAME_MAX + 1];
+	char tenant[FN_NAME_MAX + 1]; /* PREFIX~TENANT/NAME; "" otherwise */
 	const char *path_info;  /* points into a param; "" when none */
 	const char *uri;        /* the path routed on (for messages) */
 	bool by_param;          /* named by FN_FUNCTION */

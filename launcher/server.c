@@ -34,6 +34,7 @@
 #include "dynid.h"
 #include "fnlog.h"
 #include "inflight.h"
+#include "tenants.h"
 #include "listener.h"
 #include "metrics.h"
 #include "mref.h"
@@ -49,6 +50,7 @@
 #define THREAD_STACK (256 * 1024)
 #define SEND_TIMEOUT_S 30        /* a blocked write to nginx, at most */
 #define THREADS_MIN 128          /* connection threads, at least */
+#define THREADS_QUEUED 384       /* and room for requests in the queues */
 
 static struct {
 	const char *file;
@@ -96,6 +98,13 @@ log_problem(enum preflight_level level, const char *msg, void *arg)
 	    (const char *)arg, msg);
 }
 
+static void
+log_tenant(bool error, const char *line, void *arg)
+{
+	fnlog(error ? FNLOG_ERROR : FNLOG_WARN, "%s%s", (const char *)arg,
+	    line);
+}
+
 /* FILE loaded and checked, every problem logged (each line starting
  * with WHAT); NULL when it cannot be used. */
 static struct manifest *
@@ -116,6 +125,8 @@ load_checked(const char *file, const char *what)
 		manifest_free(m);
 		return NULL;
 	}
+	/* A broken tenant file is that tenant's problem only. */
+	(void)tenants_load(m, NULL, true, log_tenant, (void *)what);
 	dynid_load(m);
 	return m;
 }
@@ -143,6 +154,7 @@ server_load(const char *file)
 		return -1;
 	}
 	cgroup_setup(m, !srv.is_local);
+	cgroup_tenants_setup(m);
 	reaper_kill_orphans(!cgroup_active());
 	listener_policy(m);
 	if (mref_set(m) < 0) {
@@ -194,7 +206,7 @@ server_start_threads(void)
 	struct mref *mr = mref_get();
 	/* Room for every request the workers allow, and as many more
 	 * connections that only get a 503 or wait for their next request. */
-	size_t max = 2 * (size_t)mr->m->workers;
+	size_t max = 2 * (size_t)mr->m->workers + THREADS_QUEUED;
 
 	mref_put(mr);
 	if (max < THREADS_MIN)
@@ -301,6 +313,7 @@ reload(void)
 	mref_put(old);
 	size_t n = m->nfunctions;
 	cgroup_setup(m, true);
+	cgroup_tenants_setup(m);
 	reaper_kill_orphans(!cgroup_active());
 	listener_policy(m);
 	if (mref_set(m) < 0) {
@@ -309,7 +322,8 @@ reload(void)
 		return;
 	}
 	nspool_sweep(true);     /* functions may have changed hands */
-	fnlog(FNLOG_INFO, "reloaded %s (functions: %zu)", srv.file, n);
+	fnlog(FNLOG_INFO, "reloaded %s (functions: %zu, tenants: %zu)",
+	    srv.file, n, m->ntenants);
 	metrics_reload(true);
 }
 
@@ -347,6 +361,7 @@ drain_thread(void *arg)
 	fnlog(FNLOG_INFO, "draining: %u in flight", inflight_total());
 	while (!idle() && mono_ms() < end)
 		poll(NULL, 0, 20);
+	inflight_cancel_waiters();
 	(void)!write(srv.wake_fd, &one, sizeof(one));
 	end = mono_ms() + 5000;
 	while (inflight_total() > 0 && mono_ms() < end)

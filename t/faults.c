@@ -111,7 +111,7 @@ static const char MANIFEST[] =
     "  endless: { path: @DIR@/bin/endless }\n"
     "  noint: { path: @DIR@/bin/noint }\n"
     "  ticker: { path: @DIR@/bin/ticker, timeout: 60s }\n"
-    "  nap: { path: @DIR@/bin/nap, concurrency: 4 }\n";
+    "  nap: { path: @DIR@/bin/nap, concurrency: 4, queue: 0 }\n";
 
 /* Only root may switch users: a daemon that is not root refuses a
  * manifest that names one (and fault 5 says SKIP). */

@@ -29,7 +29,7 @@ static const char RECORDS_MANIFEST[] =
     "  sleeper: { path: @DIR@/bin/sleeper, timeout: 1s }\n"
     "  segv: { path: @DIR@/bin/segv }\n"
     "  exit3: { path: @DIR@/bin/exit3 }\n"
-    "  hold: { path: @DIR@/bin/hold, concurrency: 1 }\n"
+    "  hold: { path: @DIR@/bin/hold, concurrency: 1, queue: 0 }\n"
     "  mem: { path: @DIR@/bin/mem }\n"
     "  spin: { path: @DIR@/bin/spin }\n"
     "  errlines: { path: @DIR@/bin/errlines }\n"

@@ -14,8 +14,9 @@
 #include "unit.h"
 
 static const char *const keys[] = {
-	"ts", "request_id", "function", "method", "uri", "status", "outcome",
-	"exit_code", "signal", "duration_ms", "cpu_user_ms", "cpu_sys_ms",
+	"ts", "request_id", "function", "tenant", "method", "uri", "status",
+	"outcome", "exit_code", "signal", "duration_ms", "queue_ms",
+	"cpu_user_ms", "cpu_sys_ms",
 	"max_rss_kb", "bytes_in", "bytes_out", "memory_peak_kb", "oom_kills",
 	"error", "remote_addr",
 };
@@ -62,17 +63,22 @@ START_TEST(test_plain)
 
 	ck_assert_str_eq(s, "{\"ts\":\"2026-12-06T10:00:00.123Z\","
 	    "\"request_id\":\"0123456789abcdef\",\"function\":\"hello\","
-	    "\"method\":\"GET\",\"uri\":\"/fn/hello?x=1\",\"status\":200,"
-	    "\"outcome\":\"ok\",\"exit_code\":0,\"signal\":null,"
-	    "\"duration_ms\":1.234,\"cpu_user_ms\":1.000,\"cpu_sys_ms\":0.000,"
+	    "\"tenant\":\"\",\"method\":\"GET\",\"uri\":\"/fn/hello?x=1\","
+	    "\"status\":200,\"outcome\":\"ok\",\"exit_code\":0,\"signal\":null,"
+	    "\"duration_ms\":1.234,\"queue_ms\":0.000,\"cpu_user_ms\":1.000,"
+	    "\"cpu_sys_ms\":0.000,"
 	    "\"max_rss_kb\":2048,\"bytes_in\":0,\"bytes_out\":12,"
 	    "\"memory_peak_kb\":null,\"oom_kills\":null,"
 	    "\"error\":null,\"remote_addr\":\"127.0.0.1\"}\n");
 	r.memory_peak_kb = 10240;
 	r.oom_kills = 1;
+	r.tenant = "alice";
+	r.queue_us = 2500;
 	free(s);
 	s = format_ok(&r, NULL);
 	ck_assert_ptr_nonnull(strstr(s, "\"memory_peak_kb\":10240,\"oom_kills\":1,"));
+	ck_assert_ptr_nonnull(strstr(s, "\"tenant\":\"alice\","));
+	ck_assert_ptr_nonnull(strstr(s, "\"queue_ms\":2.500,"));
 	free(s);
 }
 END_TEST
