@@ -18,6 +18,7 @@
 #include "server.h"
 #include "signals.h"
 #include "tenants.h"
+#include "usage.h"
 
 #define DEFAULT_MANIFEST SYSCONFDIR "/fnlauncher/fnlauncher.yaml"
 
@@ -168,6 +169,8 @@ main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "invoke") == 0)
 		return invokecmd_main(argc - 1, argv + 1, DEFAULT_MANIFEST);
+	if (argc > 1 && strcmp(argv[1], "usage") == 0)
+		return usage_main(argc - 1, argv + 1);
 	if ((rc = parse_flags(argc, argv, &o)) >= 0)
 		return rc;
 	if (o.check)

@@ -12,5 +12,6 @@ Suite *suite_cgiresp(void);
 Suite *suite_fcgirec(void);
 Suite *suite_record(void);
 Suite *suite_envfiles(void);
+Suite *suite_usage(void);
 
 #endif
