@@ -776,7 +776,19 @@ fmt_value(const struct field *f, uint64_t v, char *buf, size_t size)
 	if (v == FN_UNLIMITED)
 		snprintf(buf, size, "unlimited");
 	else if (f->kind == K_DURATION)
-		snprintf(buf, size, "%llums", (unsigned long long)v);
+		snprintf(buf, size, v % 1000 ? "%llums" : "%llus",
+		    (unsigned long long)(v % 1000 ? v : v / 1000));
+	else if ((f->kind == K_SIZE || f->kind == K_LIM_SIZE) && v > 0 &&
+	    v % 1024 == 0) {
+		static const char unit[] = "KMG";
+		int u = 0;
+		v /= 1024;
+		while (u < 2 && v % 1024 == 0) {
+			v /= 1024;
+			u++;
+		}
+		snprintf(buf, size, "%llu%c", (unsigned long long)v, unit[u]);
+	}
 	else if (f->kind == K_LIM_SECONDS)
 		snprintf(buf, size, "%llus", (unsigned long long)v);
 	else if (f->kind == K_LIM_QUOTA)

@@ -1,7 +1,10 @@
 /* tenants.c — shared hosting through real nginx: the queues in front of
  * a function's concurrency (first in first out, queue_timeout, a full
  * queue answers at once), and what the records and metrics say of the
- * wait.
+ * wait; tenants (as root, with test users fnlt-alice and fnlt-bob):
+ * routing by ~NAME and Host, their users and folders, budgets between
+ * them, what a tenant file may not ask, a broken file on reload, and
+ * `fnlauncher usage` over their records.
  *
  * One nginx + daemon for the suite; every test asserts what the clients
  * saw, the records, and that no process of an invocation is left. */
@@ -12,10 +15,14 @@
 #include "harness_check.h"
 
 #include <check.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct harness *H;
@@ -279,6 +286,481 @@ START_TEST(burst_served_with_defaults)
 }
 END_TEST
 
+/* ---- tenants ------------------------------------------------------------ */
+
+static struct harness *T;      /* nginx + daemon with tenants (root) */
+static uid_t alice_uid, bob_uid;
+
+static const char TENANT_MANIFEST[] =
+    "prefix: /fn/\n"
+    "workers: 32\n"
+    "tenants_dir: @DIR@/tenants.d\n"
+    "tenant_max: { timeout: 30s, concurrency: 8, max_body: 1M,"
+    " limits: { memory: 1G } }\n"
+    "log: { invocations: \"@DIR@/records/%t.jsonl\" }\n"
+    "defaults: { timeout: 20s, kill_grace: 1s }\n"
+    "functions:\n"
+    "  mainwho: { path: @DIR@/bin/who }\n";
+
+static const char ALICE[] =
+    "user: fnlt-alice\n"
+    "functions_dir: @DIR@/alice/fn\n"
+    "hosts: [alice.example.org]\n"
+    "budget: { concurrency: 2, queue: 3 }\n"
+    "defaults: { timeout: 10s, queue_timeout: 6s }\n"
+    "functions:\n"
+    "  who: { path: who }\n"
+    "  slow: { path: slow }\n"
+    "  slow2: { path: slow }\n";
+
+static const char BOB[] =
+    "user: fnlt-bob\n"
+    "functions_dir: @DIR@/bob/fn\n"
+    "functions:\n"
+    "  who: { path: who }\n";
+
+#define WHO "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\n'\n" \
+    "echo \"uid=$(id -u) sn=$SCRIPT_NAME pi=$PATH_INFO name=$FN_NAME\"\n" \
+    "cat >/dev/null\n"
+#define SLOW "#!/bin/sh\nsleep 1\nprintf 'Content-Type: text/plain\\n\\n" \
+    "done\\n'\n"
+
+static void
+mkdir_owned(const char *rel, uid_t uid, mode_t mode)
+{
+	char path[512];
+
+	ck_assert(harness_path(T, rel, path, sizeof(path)) == 0);
+	ck_assert_msg(mkdir(path, mode) == 0 || errno == EEXIST, "mkdir %s",
+	    path);
+	ck_assert(chown(path, uid, (gid_t)-1) == 0);
+	ck_assert(chmod(path, mode) == 0);
+}
+
+static void
+tup(void)
+{
+	gid_t g;
+
+	if (geteuid() != 0)
+		return;                 /* every test says SKIP */
+	T = harness_new();
+	ck_assert_msg(T != NULL, "cannot make the temp dir");
+	ck_assert(harness_ensure_user("fnlt-alice", &alice_uid, &g) == 0);
+	ck_assert(harness_ensure_user("fnlt-bob", &bob_uid, &g) == 0);
+	ck_assert(harness_write(T, "bin/who", WHO, 0755) == 0);
+	mkdir_owned("tenants.d", 0, 0755);
+	mkdir_owned("records", 0, 0755);
+	mkdir_owned("bad.d", 0, 0755);
+	mkdir_owned("alice", 0, 0755);
+	mkdir_owned("alice/fn", alice_uid, 0755);
+	mkdir_owned("bob", 0, 0755);
+	mkdir_owned("bob/fn", bob_uid, 0755);
+	ck_assert(harness_write(T, "alice/fn/who", WHO, 0755) == 0);
+	ck_assert(harness_write(T, "alice/fn/slow", SLOW, 0755) == 0);
+	ck_assert(harness_write(T, "alice/fn/hello", "#!/bin/sh\n"
+	    "printf 'Content-Type: text/plain\\n\\nhi from a drop-in\\n'\n",
+	    0755) == 0);
+	ck_assert(harness_write(T, "alice/fn/gw", WHO, 0775) == 0);
+	ck_assert(harness_write(T, "bob/fn/who", WHO, 0755) == 0);
+	ck_assert(harness_write(T, "tenants.d/alice.yaml", ALICE, 0644) == 0);
+	ck_assert(harness_write(T, "tenants.d/bob.yaml", BOB, 0644) == 0);
+	ck_assert(harness_write(T, "manifest.yaml", TENANT_MANIFEST, 0644) == 0);
+	char link[512];
+	ck_assert(harness_path(T, "alice/fn/evil", link, sizeof(link)) == 0);
+	ck_assert(symlink("/usr/bin/id", link) == 0);
+	if (harness_start_daemon(T, "manifest.yaml", NULL) != 0 ||
+	    harness_start_nginx(T, NULL) != 0)
+		harness_abort(&T, "could not start nginx and the daemon");
+}
+
+static void
+tdown(void)
+{
+	harness_free(T);
+	T = NULL;
+}
+
+static void
+t_no_leftovers(void)
+{
+	if (T != NULL)
+		harness_assert_clean(T);
+}
+
+/* GET PATH through T's nginx with Host HOST (NULL: the default). */
+static void
+tget(struct hresp *r, const char *path, const char *host)
+{
+	char hdr[128];
+	const char *args[] = { "-H", hdr, NULL };
+
+	snprintf(hdr, sizeof(hdr), "Host: %s", host ? host : "localhost");
+	harness_req(T, r, path, args);
+}
+
+/* The record of RID in records/FILE; waits up to 3 s. */
+static char *
+trecord(const char *file, const char *rid)
+{
+	char rel[128], path[512], pat[96];
+	double end = harness_now() + 3;
+
+	snprintf(rel, sizeof(rel), "records/%s", file);
+	snprintf(pat, sizeof(pat), "\"request_id\":\"%s\"", rid);
+	ck_assert(harness_path(T, rel, path, sizeof(path)) == 0);
+	do {
+		char *all = harness_read_file(path, NULL), *p, *nl;
+		if (all != NULL && (p = strstr(all, pat)) != NULL) {
+			while (p > all && p[-1] != '\n')
+				p--;
+			nl = strchr(p, '\n');
+			char *line = strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+			free(all);
+			return line;
+		}
+		free(all);
+		harness_sleep_ms(50);
+	} while (harness_now() < end);
+	ck_abort_msg("no record for %s in %s", rid, file);
+	return NULL;
+}
+
+/* PREFIX~TENANT/NAME and a tenant's Host: its functions, its user, its
+ * drop-ins, its log file; another tenant's name is another function. */
+START_TEST(tenant_routes)
+{
+	struct hresp r = { 0 };
+	char want[256], rid[64], *rec;
+
+	harness_skip_if(harness_not_root());
+	tget(&r, "/fn/~alice/who/x/y", NULL);
+	ck_assert_int_eq(r.status, 200);
+	snprintf(want, sizeof(want), "uid=%u sn=/fn/~alice/who pi=/x/y "
+	    "name=who\n", (unsigned)alice_uid);
+	ck_assert_str_eq(r.body, want);
+	ck_assert(hresp_header(&r, "X-Request-Id", rid, sizeof(rid)) != NULL);
+	rec = trecord("alice.jsonl", rid);
+	ASSERT_HAS(rec, "\"function\":\"who\",\"tenant\":\"alice\"");
+	free(rec);
+	hresp_free(&r);
+
+	tget(&r, "/fn/~bob/who", NULL);
+	ck_assert_int_eq(r.status, 200);
+	snprintf(want, sizeof(want), "uid=%u sn=/fn/~bob/who pi= name=who\n",
+	    (unsigned)bob_uid);
+	ck_assert_str_eq(r.body, want);
+	hresp_free(&r);
+
+	/* alice's Host: PREFIX FUNCTION is hers */
+	tget(&r, "/fn/who", "alice.example.org:8080");
+	ck_assert_int_eq(r.status, 200);
+	snprintf(want, sizeof(want), "uid=%u sn=/fn/who pi= name=who\n",
+	    (unsigned)alice_uid);
+	ck_assert_str_eq(r.body, want);
+	hresp_free(&r);
+	/* another Host: the main manifest's; "who" is not one of them */
+	tget(&r, "/fn/who", "other.example.org");
+	ck_assert_int_eq(r.status, 404);
+	hresp_free(&r);
+	tget(&r, "/fn/mainwho", NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(hresp_header(&r, "X-Request-Id", rid, sizeof(rid)) != NULL);
+	rec = trecord("_main.jsonl", rid);
+	ASSERT_HAS(rec, "\"function\":\"mainwho\",\"tenant\":\"\"");
+	free(rec);
+	hresp_free(&r);
+
+	/* a drop-in of alice's folder */
+	tget(&r, "/fn/~alice/hello", NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(r.body, "hi from a drop-in\n");
+	hresp_free(&r);
+	/* no such tenant; bob has no "slow" */
+	tget(&r, "/fn/~carol/who", NULL);
+	ck_assert_int_eq(r.status, 404);
+	hresp_free(&r);
+	tget(&r, "/fn/~bob/slow", NULL);
+	ck_assert_int_eq(r.status, 404);
+	hresp_free(&r);
+	/* the metrics say whose */
+	tget(&r, "/fn/_/metrics", NULL);
+	ASSERT_HAS(r.body, "fnlauncher_invocations_total{function=\"who\","
+	    "tenant=\"alice\",outcome=\"ok\"}");
+	ASSERT_HAS(r.body, "fnlauncher_invocations_total{function=\"mainwho\","
+	    "tenant=\"\",outcome=\"ok\"}");
+	hresp_free(&r);
+}
+END_TEST
+
+/* In alice's folder: a symlink is no drop-in, a group-writable
+ * executable is refused. */
+START_TEST(tenant_folder_checks)
+{
+	struct hresp r = { 0 };
+
+	harness_skip_if(harness_not_root());
+	tget(&r, "/fn/~alice/evil", NULL);
+	ck_assert_int_eq(r.status, 404);
+	hresp_free(&r);
+	tget(&r, "/fn/~alice/gw", NULL);
+	ck_assert_int_eq(r.status, 403);
+	hresp_free(&r);
+}
+END_TEST
+
+/* alice floods 12 slow requests over two functions (budget 2 in
+ * flight, 3 waiting): 2 + 3 served, 7 refused at once; bob, meanwhile,
+ * is served at once every time. */
+START_TEST(noisy_neighbour)
+{
+	enum { NA = 12, NB = 4 };
+	const char *paths[NA + NB];
+	struct par p[NA + NB];
+	int ok = 0, busy = 0, queued = 0;
+
+	harness_skip_if(harness_not_root());
+	H = T;                  /* par_get and record_of use H */
+	for (int i = 0; i < NA; i++)
+		paths[i] = i % 2 ? "/fn/~alice/slow" : "/fn/~alice/slow2";
+	for (int i = NA; i < NA + NB; i++)
+		paths[i] = "/fn/~bob/who";
+	par_get(paths, NA + NB, 0, p);
+	for (int i = 0; i < NA; i++) {
+		if (p[i].status == 200) {
+			ok++;
+			char *rec = trecord("alice.jsonl", p[i].rid), v[32];
+			ck_assert(harness_json_value(rec, "queue_ms", v,
+			    sizeof(v)) != NULL);
+			queued += strtod(v, NULL) >= 800;
+			free(rec);
+		} else if (p[i].status == 503 &&
+		    strcmp(p[i].error, "busy") == 0) {
+			busy++;
+			ck_assert_msg(p[i].t_done - p[i].t_start < 0.8,
+			    "a refusal took %.2f s", p[i].t_done - p[i].t_start);
+		}
+	}
+	ck_assert_msg(ok == 5 && busy == 7, "alice: %d x 200, %d x 503 busy; "
+	    "want 5 and 7", ok, busy);
+	ck_assert_msg(queued == 3, "%d of alice's served requests waited "
+	    "about a second or more, want 3", queued);
+	for (int i = NA; i < NA + NB; i++) {
+		ck_assert_msg(p[i].status == 200, "bob: %d", p[i].status);
+		ck_assert_msg(p[i].t_done - p[i].t_start < 0.8, "bob waited "
+		    "%.2f s", p[i].t_done - p[i].t_start);
+	}
+	H = NULL;
+}
+END_TEST
+
+/* Run fnlauncher -t -c FILE --tenant NAME: its exit status and output. */
+static int
+check_tenant(const char *manifest, const char *name, char **out)
+{
+	char mpath[512];
+	const char *argv[] = { harness_fnl_bin, "-t", "-c", mpath, "--tenant",
+	    name, NULL };
+	int st;
+
+	ck_assert(harness_path(T, manifest, mpath, sizeof(mpath)) == 0);
+	st = harness_run(argv, NULL, NULL, out, NULL, NULL, 10000);
+	ck_assert(st >= 0 && WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* What a tenant file may not do, each refused by -t with its place. */
+START_TEST(tenant_file_refusals)
+{
+	static const struct {
+		const char *name, *text, *want;
+	} bad[] = {
+		{ "over", "user: fnlt-alice\nfunctions:\n"
+		    "  f: { path: /bin/true, timeout: 60s }\n",
+		    "over.yaml:3:34: \"timeout\" 60s is above tenant_max (30s)" },
+		{ "mem", "user: fnlt-alice\ndefaults:\n"
+		    "  limits: { memory: 2G }\n",
+		    "mem.yaml:3:21: \"memory\" 2G is above tenant_max (1G)" },
+		{ "conc", "user: fnlt-alice\nbudget: { concurrency: 9 }\n",
+		    "budget \"concurrency\" 9 is above tenant_max (8)" },
+		{ "rooted", "user: root\n",
+		    "rooted.yaml: user \"root\": a tenant never runs as root" },
+		{ "other", "user: fnlt-alice\nfunctions:\n"
+		    "  f: { path: /bin/true, user: fnlt-bob }\n",
+		    "other.yaml:3:25: \"user\" is not allowed in a tenant file" },
+		{ "grp", "user: fnlt-alice\ndefaults: { group: root }\n",
+		    "grp.yaml:2:13: \"group\" is not allowed in a tenant file" },
+		{ "asroot", "user: fnlt-alice\ndefaults: { allow_root: true }\n",
+		    "\"allow_root\" is not allowed in a tenant file" },
+		{ "accel", "user: fnlt-alice\nfunctions:\n"
+		    "  f: { path: /bin/true, trust_accel_headers: true }\n",
+		    "\"trust_accel_headers\" is not allowed in a tenant file" },
+		{ "weak", "user: fnlt-alice\ndefaults: { isolate: [] }\n",
+		    "weak.yaml:2:22: \"isolate\" in a tenant file must keep" },
+		{ "nouser", "functions: {}\n",
+		    "a tenant file needs \"user\"" },
+		{ "ghost", "user: fnlt-nosuchuser\n", "no such user" },
+		{ "typo", "user: fnlt-alice\nbudgett: {}\n",
+		    "typo.yaml:2:1: unknown key \"budgett\" at top level" },
+	};
+	char *out = NULL;
+
+	harness_skip_if(harness_not_root());
+	ck_assert(harness_write(T, "check.yaml", "tenants_dir: bad.d\n"
+	    "tenant_max: { timeout: 30s, concurrency: 8, limits: "
+	    "{ memory: 1G } }\n", 0644) == 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char rel[96];
+		snprintf(rel, sizeof(rel), "bad.d/%s.yaml", bad[i].name);
+		ck_assert(harness_write(T, rel, bad[i].text, 0644) == 0);
+		ck_assert_msg(check_tenant("check.yaml", bad[i].name, &out) == 1,
+		    "%s: -t said OK:\n%s", bad[i].name, out);
+		ck_assert_msg(strstr(out, bad[i].want) != NULL,
+		    "%s: no \"%s\" in:\n%s", bad[i].name, bad[i].want, out);
+		free(out);
+		out = NULL;
+	}
+	/* the admin's file: not writable by others; the tenant's folder:
+	 * not writable by group */
+	ck_assert(harness_write(T, "bad.d/loose.yaml", "user: fnlt-alice\n",
+	    0666) == 0);
+	ck_assert_int_eq(check_tenant("check.yaml", "loose", &out), 1);
+	ASSERT_HAS(out, "must be owned by root and not writable by group or "
+	    "others");
+	free(out);
+	mkdir_owned("alice/gwdir", alice_uid, 0775);
+	ck_assert(harness_write(T, "bad.d/gwdir.yaml", "user: fnlt-alice\n"
+	    "functions_dir: @DIR@/alice/gwdir\n", 0644) == 0);
+	ck_assert_int_eq(check_tenant("check.yaml", "gwdir", &out), 1);
+	ASSERT_HAS(out, "writable by group or others");
+	free(out);
+	ck_assert_int_eq(check_tenant("check.yaml", "nosuch", &out), 1);
+	ASSERT_HAS(out, "no tenant file nosuch.yaml");
+	free(out);
+	/* a good one */
+	ck_assert(harness_write(T, "bad.d/fine.yaml", "user: fnlt-alice\n"
+	    "functions:\n  f: { path: /bin/true, timeout: 30s }\n", 0644) == 0);
+	ck_assert_msg(check_tenant("check.yaml", "fine", &out) == 0, "%s", out);
+	ASSERT_HAS(out, "configuration OK");
+	free(out);
+}
+END_TEST
+
+/* SIGHUP with alice's file broken and a new broken carol: alice keeps
+ * what she had, carol is left out, bob is untouched; each problem is
+ * logged with its place. */
+START_TEST(broken_tenant_keeps_old)
+{
+	static const char *const kept[] = { "alice.yaml", "keeps its last good "
+	    "version", NULL };
+	static const char *const where[] = { "alice.yaml:2:1: unknown key "
+	    "\"functions_dirr\"", NULL };
+	static const char *const left[] = { "carol.yaml", "is left out", NULL };
+	struct hresp r = { 0 };
+	double end;
+
+	harness_skip_if(harness_not_root());
+	ck_assert(harness_write(T, "tenants.d/alice.yaml", "user: fnlt-alice\n"
+	    "functions_dirr: /nowhere\n", 0644) == 0);
+	ck_assert(harness_write(T, "tenants.d/carol.yaml", "user: fnlt-alice\n"
+	    "functions: { x: 1 }\n", 0644) == 0);
+	ck_assert_int_eq(kill(T->daemon_pid, SIGHUP), 0);
+	end = harness_now() + 5;
+	while (!harness_log_has(T, left) && harness_now() < end)
+		harness_sleep_ms(50);
+	ck_assert_msg(harness_log_has(T, kept) && harness_log_has(T, where) &&
+	    harness_log_has(T, left), "log:\n%s", harness_log_tail(T));
+	tget(&r, "/fn/~alice/who", NULL);
+	ck_assert_int_eq(r.status, 200);
+	hresp_free(&r);
+	tget(&r, "/fn/~bob/who", NULL);
+	ck_assert_int_eq(r.status, 200);
+	hresp_free(&r);
+	tget(&r, "/fn/~carol/x", NULL);
+	ck_assert_int_eq(r.status, 404);
+	hresp_free(&r);
+	/* fixed: alice's new version is served */
+	ck_assert(harness_write(T, "tenants.d/alice.yaml", ALICE, 0644) == 0);
+	ck_assert(harness_write(T, "tenants.d/carol.yaml", "user: fnlt-bob\n"
+	    "functions_dir: @DIR@/bob/fn\n", 0644) == 0);
+	ck_assert_int_eq(kill(T->daemon_pid, SIGHUP), 0);
+	end = harness_now() + 5;
+	do {
+		hresp_free(&r);
+		harness_sleep_ms(100);
+		tget(&r, "/fn/~carol/who", NULL);
+	} while (r.status != 200 && harness_now() < end);
+	ck_assert_int_eq(r.status, 200);
+	hresp_free(&r);
+}
+END_TEST
+
+/* fnlauncher usage over the records: exactly what was run since T. */
+START_TEST(usage_matches)
+{
+	static const char *const post100[] = { "-X", "POST", "--data-binary",
+	    "@-", NULL };
+	struct hresp r = { 0 };
+	char since[32], glob[600], *out = NULL;
+	time_t now;
+	struct tm tm;
+
+	(void)post100;
+	harness_skip_if(harness_not_root());
+	/* a fresh second: nothing earlier counts */
+	now = time(NULL);
+	while (time(NULL) == now)
+		harness_sleep_ms(20);
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%S", &tm);
+	for (int i = 0; i < 3; i++) {
+		const char *args[] = { "-H", "Host: localhost", "--data-binary",
+		    i == 0 ? "0123456789" : "01234", NULL };
+		harness_req(T, &r, "/fn/~bob/who", args);
+		ck_assert_int_eq(r.status, 200);
+		hresp_free(&r);
+	}
+	for (int i = 0; i < 2; i++) {
+		tget(&r, "/fn/~alice/who", NULL);
+		ck_assert_int_eq(r.status, 200);
+		hresp_free(&r);
+	}
+	tget(&r, "/fn/~alice/nosuch", NULL);
+	ck_assert_int_eq(r.status, 404);
+	hresp_free(&r);
+	harness_sleep_ms(300);  /* records are written after the answer */
+	ck_assert(harness_path(T, "records", glob, sizeof(glob)) == 0);
+	char a[700], b[700], c[700];
+	snprintf(a, sizeof(a), "%s/alice.jsonl", glob);
+	snprintf(b, sizeof(b), "%s/bob.jsonl", glob);
+	snprintf(c, sizeof(c), "%s/_main.jsonl", glob);
+	const char *argv[] = { harness_fnl_bin, "usage", "--by", "tenant",
+	    "--since", since, "--format", "csv", a, b, c, NULL };
+	int st = harness_run(argv, NULL, NULL, &out, NULL, NULL, 10000);
+	ck_assert_msg(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "usage failed: %s", out);
+	/* tenant,invocations,ok,error,timeout,crashed,refused,rejected,... */
+	ck_assert_msg(strstr(out, "\nalice,3,2,0,0,0,0,1,0,0,") != NULL,
+	    "alice: 3 invocations, 2 ok, 1 rejected:\n%s", out);
+	ck_assert_msg(strstr(out, "\nbob,3,3,0,0,0,0,0,0,0,") != NULL,
+	    "bob: 3 ok:\n%s", out);
+	/* bytes in: 10 + 5 + 5 for bob */
+	char *bob = strstr(out, "\nbob,");
+	int field = 0;
+	for (char *q = bob + 1; *q != '\n' && *q != '\0'; q++)
+		if (*q == ',' && ++field == 12) {
+			ck_assert_msg(strncmp(q + 1, "20,", 3) == 0,
+			    "bob's bytes_in: %.20s", q + 1);
+			break;
+		}
+	ck_assert_int_eq(field, 12);
+	ck_assert_msg(strstr(out, "\ntotal,6,5,0,0,0,0,1,0,0,") != NULL,
+	    "total:\n%s", out);
+	free(out);
+}
+END_TEST
+
 static Suite *
 suite_tenants(void)
 {
@@ -289,6 +771,14 @@ suite_tenants(void)
 	tcase_add_test(tc, queue_timeout_503);
 	tcase_add_test(tc, queue_full_503_at_once);
 	tcase_add_test(tc, burst_served_with_defaults);
+	suite_add_tcase(s, tc);
+	tc = harness_tcase("tenants", 120, tup, tdown, NULL, t_no_leftovers);
+	tcase_add_test(tc, tenant_routes);
+	tcase_add_test(tc, tenant_folder_checks);
+	tcase_add_test(tc, noisy_neighbour);
+	tcase_add_test(tc, tenant_file_refusals);
+	tcase_add_test(tc, broken_tenant_keeps_old);
+	tcase_add_test(tc, usage_matches);
 	suite_add_tcase(s, tc);
 	return s;
 }
