@@ -300,14 +300,17 @@ static void metrics_up(void)
 
 START_TEST(metrics_count_requests)
 {
-	static const char *const ok[] = { "function=x", "outcome=ok", NULL };
-	static const char *const rej[] = { "function=", "outcome=rejected",
-	    NULL };
-	static const char *const nf[] = { "function=", "reason=not_found",
-	    NULL };
-	static const char *const fx[] = { "function=x", NULL };
-	static const char *const inf[] = { "function=x", "le=+Inf", NULL };
-	static const char *const cpu[] = { "function=x", "mode=user", NULL };
+	static const char *const ok[] = { "function=x", "tenant=",
+	    "outcome=ok", NULL };
+	static const char *const rej[] = { "function=", "tenant=",
+	    "outcome=rejected", NULL };
+	static const char *const nf[] = { "function=", "tenant=",
+	    "reason=not_found", NULL };
+	static const char *const fx[] = { "function=x", "tenant=", NULL };
+	static const char *const inf[] = { "function=x", "tenant=",
+	    "le=+Inf", NULL };
+	static const char *const cpu[] = { "function=x", "tenant=",
+	    "mode=user", NULL };
 	char *a, *b;
 	int i;
 
