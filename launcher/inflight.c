@@ -13,7 +13,7 @@
 #include "inflight.h"
 
 #define NBUCKET 256
-#define WAIT_SLICE_MS 100   /* how often a waiter looks for a hangup */
+#define WAIT_SLICE_MS 500   /* how often a waiter looks for a hangup */
 
 /* A function's (or a tenant's) counters. */
 struct inflight_fn {
