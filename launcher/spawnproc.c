@@ -232,6 +232,24 @@ child_isolate_net(void)
 	return rc;
 }
 
+/* The new session is a new autogroup of the scheduler (where it is in
+ * effect): as nice as FN_AUTOGROUP_NICE, so that many functions weigh
+ * like a few processes against nginx and the daemon, as a CGI server's
+ * children do (they share its one session). Best effort: no autogroup,
+ * no change; as root, before the identity changes (after it, the
+ * process is not dumpable and /proc/self is root's). */
+CHILD_CODE static void
+child_autogroup(void)
+{
+	static const char nice[] = FN_AUTOGROUP_NICE;
+	int fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)!write(fd, nice, sizeof(nice) - 1);
+		close(fd);
+	}
+}
+
 CHILD_CODE static int
 child_main(void *arg)
 {
@@ -253,6 +271,7 @@ child_main(void *arg)
 		    _NSIG / 8);
 	if (setsid() < 0)
 		child_fail(c, "setsid");
+	child_autogroup();
 	if (child_dup(rq->fd_in, 0) < 0 || child_dup(rq->fd_out, 1) < 0 ||
 	    child_dup(rq->fd_err, 2) < 0)
 		child_fail(c, "dup2");

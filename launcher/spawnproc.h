@@ -57,6 +57,11 @@ int spawn_start(const struct spawn_req *req, struct spawn_res *res);
 
 /* isolate tmp's folders: /tmp, /var/tmp, /dev/shm, /run/lock. */
 #define SPAWN_TMP_DIRS 4
+
+/* The nice value of each function's autogroup (its session). */
+#ifndef FN_AUTOGROUP_NICE
+#define FN_AUTOGROUP_NICE "10"
+#endif
 extern const char *const spawn_tmp_names[SPAWN_TMP_DIRS];
 /* Which of them get a tmpfs here (bit i: spawn_tmp_names[i]): /tmp
  * always, the others where they are folders, not symlinks. */
