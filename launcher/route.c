@@ -96,8 +96,10 @@ route_parse(char *const *params, const char *prefix, struct route *r)
 		if ((end = strchr(seg, '/')) == NULL)
 			end = seg + strlen(seg);
 	}
-	if (take_name(r, seg, (size_t)(end - seg)) != ROUTE_OK)
+	if (take_name(r, seg, (size_t)(end - seg)) != ROUTE_OK) {
+		r->tenant[0] = '\0';
 		return ROUTE_NOT_FOUND;
+	}
 	r->path_info = end;
 	return ROUTE_OK;
 }

@@ -645,6 +645,151 @@ START_TEST(test_load_relative)
 }
 END_TEST
 
+/* ---- tenant files ---------------------------------------------------------- */
+
+static struct manifest *
+tenant_main(void)
+{
+	return tm_parse_ok(
+	    "tenants_dir: tenants.d\n"
+	    "tenant_max: { timeout: 30s, concurrency: 8, max_body: 1M,"
+	    " limits: { memory: 1G, cpu: 20s } }\n"
+	    "defaults:\n"
+	    "  timeout: 60s\n"
+	    "  env: { SECRET: admins }\n"
+	    "  pass_env: [HOME]\n"
+	    "  group: staff\n"
+	    "  queue: 10\n");
+}
+
+/* The defaults a tenant starts from: the main manifest's, less the
+ * admin's own, cut down to tenant_max; its user everywhere. */
+START_TEST(test_tenant_inherits)
+{
+	static const char yaml[] =
+	    "user: alice\n"
+	    "functions_dir: /home/alice/fn\n"
+	    "hosts: [alice.example.org, www.alice.example.org]\n"
+	    "budget: { concurrency: 4, queue: 12, memory: 1G, pids: 100,"
+	    " cpu_quota: 150% }\n"
+	    "defaults: { timeout: 10s }\n"
+	    "functions:\n"
+	    "  report: { path: report.py, limits: { memory: 512M } }\n"
+	    "  abs: { path: /usr/bin/env, timeout: 30s }\n";
+	struct manifest *main = tenant_main(), *t = NULL;
+	struct manifest_errors e = { 0 };
+	const struct fn_spec *f;
+	char key[FN_KEY_MAX];
+
+	ck_assert_uint_eq(main->tenant_max.timeout_ms, 30000);
+	ck_assert_uint_eq(main->tenant_max.concurrency, 8);
+	ck_assert_uint_eq(main->tenant_max.limits[FN_LIMIT_MEMORY], 1ull << 30);
+	ck_assert_uint_eq(main->tenant_max.limits[FN_LIMIT_NOFILE], FN_UNLIMITED);
+	ck_assert_str_eq(main->tenants_dir, TM_DIR "/tenants.d");
+	ck_assert_int_eq(manifest_parse_tenant(yaml, strlen(yaml),
+	    "/etc/fnl/tenants.d/alice.yaml", "alice", main, &t, &e), 0);
+	ck_assert_str_eq(t->tenant, "alice");
+	ck_assert_str_eq(t->tenant_user, "alice");
+	ck_assert_uint_eq(t->nhosts, 2);
+	ck_assert_uint_eq(t->budget.concurrency, 4);
+	ck_assert_uint_eq(t->budget.queue, 12);
+	ck_assert_uint_eq(t->budget.pids, 100);
+	ck_assert_uint_eq(t->budget.cpu_quota, 150);
+	f = manifest_find(t, "report");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_str_eq(f->path, "/home/alice/fn/report.py");
+	ck_assert_str_eq(f->user, "alice");
+	ck_assert_ptr_null(f->group);
+	ck_assert_str_eq(f->tenant, "alice");
+	ck_assert_str_eq(fn_spec_key(f, key, sizeof(key)), "~alice/report");
+	ck_assert_uint_eq(f->timeout_ms, 10000);      /* its defaults */
+	ck_assert_uint_eq(f->limits[FN_LIMIT_MEMORY], 512ull << 20);
+	ck_assert_uint_eq(f->limits[FN_LIMIT_CPU], 10); /* built-in, < cap */
+	ck_assert_uint_eq(f->max_body, 1 << 20);     /* 8M cut to the cap */
+	ck_assert_uint_eq(f->queue, 10);             /* the main defaults' */
+	ck_assert_uint_eq(f->nenv, 0);               /* not the admin's env */
+	ck_assert_uint_eq(f->npass_env, 0);
+	f = manifest_find(t, "abs");
+	ck_assert_uint_eq(f->timeout_ms, 30000);
+	/* its defaults too: for drop-ins */
+	ck_assert_str_eq(t->defaults.user, "alice");
+	ck_assert_str_eq(t->defaults.tenant, "alice");
+	manifest_free(t);
+	manifest_free(main);
+}
+END_TEST
+
+static const struct {
+	const char *yaml, *want;
+} tenant_bad[] = {
+	{ "functions: {}\n", "a tenant file needs \"user\"" },
+	{ "user: a\nfunctions:\n  f: { path: x, timeout: 31s }\n",
+	  "3:26: \"timeout\" 31s is above tenant_max (30s)" },
+	{ "user: a\ndefaults: { max_body: 2M }\n",
+	  "2:23: \"max_body\" 2M is above tenant_max (1M)" },
+	{ "user: a\ndefaults: { limits: { cpu: 1m } }\n",
+	  "2:28: \"cpu\" 60s is above tenant_max (20s)" },
+	{ "user: a\ndefaults: { limits: { memory: unlimited } }\n",
+	  "\"memory\" unlimited is above tenant_max (1G)" },
+	{ "user: a\nfunctions:\n  f: { path: x, concurrency: 9 }\n",
+	  "\"concurrency\" 9 is above tenant_max (8)" },
+	{ "user: a\nbudget: { concurrency: 9 }\n",
+	  "budget \"concurrency\" 9 is above tenant_max (8)" },
+	{ "user: a\nfunctions:\n  f: { path: x, user: root }\n",
+	  "3:17: \"user\" is not allowed in a tenant file" },
+	{ "user: a\ndefaults: { allow_root: true }\n",
+	  "2:13: \"allow_root\" is not allowed in a tenant file" },
+	{ "user: a\ndefaults: { trust_accel_headers: false }\n",
+	  "\"trust_accel_headers\" is not allowed in a tenant file" },
+	{ "user: a\ndefaults: { env_files: [/etc/shadow] }\n",
+	  "\"env_files\" is not allowed in a tenant file" },
+	{ "user: a\ndefaults: { pass_env: [HOME] }\n",
+	  "\"pass_env\" is not allowed in a tenant file" },
+	{ "user: a\ndefaults: { isolate: [tmp] }\n",
+	  "\"isolate\" in a tenant file must keep" },
+	{ "user: a\nhosts: [Alice.Example.org]\n", "invalid host name" },
+	{ "user: a\nfunctions_dir: relative\n", "must be an absolute path" },
+	{ "user: a\nbudget: { memory: 1K }\n", "at least 1M" },
+	{ "user: a\nlisten: unix:/x\n", "unknown key \"listen\" at top level" },
+	{ "user: a\ntenants_dir: /x\n", "unknown key \"tenants_dir\"" },
+};
+
+START_TEST(test_tenant_refused)
+{
+	struct manifest *main = tenant_main(), *t = NULL;
+	struct manifest_errors e = { 0 };
+	const char *yaml = tenant_bad[_i].yaml;
+	char *msg;
+
+	ck_assert_int_eq(manifest_parse_tenant(yaml, strlen(yaml),
+	    TM_FILE, "x", main, &t, &e), -1);
+	ck_assert_ptr_null(t);
+	msg = tm_join_errors(&e);
+	ck_assert_msg(strstr(msg, tenant_bad[_i].want) != NULL,
+	    "case %d: no \"%s\" in:\n%s", _i, tenant_bad[_i].want, msg);
+	free(msg);
+	manifest_errors_clear(&e);
+	manifest_free(main);
+}
+END_TEST
+
+START_TEST(test_tenant_names)
+{
+	ck_assert(manifest_valid_tenant("alice"));
+	ck_assert(manifest_valid_tenant("a-b_c9"));
+	ck_assert(!manifest_valid_tenant(""));
+	ck_assert(!manifest_valid_tenant("_main"));
+	ck_assert(!manifest_valid_tenant("-x"));
+	ck_assert(!manifest_valid_tenant("Alice"));
+	ck_assert(!manifest_valid_tenant("a.b"));
+	ck_assert(!manifest_valid_tenant("a/b"));
+	ck_assert(manifest_valid_tenant(
+	    "a123456789b123456789c123456789d123456789e123456789f123456789wxyz"));
+	ck_assert(!manifest_valid_tenant(
+	    "a123456789b123456789c123456789d123456789e123456789f123456789wxyz1"));
+}
+END_TEST
+
 Suite *
 suite_manifest(void)
 {
@@ -664,6 +809,9 @@ suite_manifest(void)
 	tcase_add_test(ok, test_error_format);
 	tcase_add_test(ok, test_errors_append);
 	tcase_add_test(load, test_load_relative);
+	tcase_add_test(ok, test_tenant_inherits);
+	tcase_add_loop_test(ok, test_tenant_refused, 0, NELEM(tenant_bad));
+	tcase_add_test(ok, test_tenant_names);
 	suite_add_tcase(s, ok);
 	suite_add_tcase(s, load);
 	tm_add_invalid_tcases(s);

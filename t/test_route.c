@@ -96,6 +96,18 @@ static const struct route_case cases[] = {
 	{ "/", { DU "/h\xc3\xa9llo", NULL }, NF, "", "", 0 },
 	{ "/", { DU "/" N64 "x", NULL }, NF, "", "", 0 },
 	{ "/", { DU "/" N64 "/x", NULL }, OK, N64, "/x", 0 },
+	/* a tenant's: PREFIX~TENANT/NAME[/PATH_INFO] (tenant in r.tenant) */
+	{ "/fn/", { DU "/fn/~alice/report", NULL }, OK, "report", "", 0 },
+	{ "/fn/", { DU "/fn/~alice/report/2026/x", NULL },
+	  OK, "report", "/2026/x", 0 },
+	{ "/fn/", { DU "/fn/~alice", NULL }, NF, "", "", 0 },
+	{ "/fn/", { DU "/fn/~alice/", NULL }, NF, "", "", 0 },
+	{ "/fn/", { DU "/fn/~/report", NULL }, NF, "", "", 0 },
+	{ "/fn/", { DU "/fn/~Alice/report", NULL }, NF, "", "", 0 },
+	{ "/fn/", { DU "/fn/~_main/report", NULL }, NF, "", "", 0 },
+	{ "/fn/", { DU "/fn/~a.b/report", NULL }, NF, "", "", 0 },
+	{ "/fn/", { DU "/fn/~alice/../x", NULL }, NF, "", "", 0 },
+	{ "/fn/", { DU "/fn/~alice/~bob/x", NULL }, NF, "", "", 0 },
 };
 
 START_TEST(test_parse)
@@ -108,6 +120,9 @@ START_TEST(test_parse)
 	got = route_parse(c->params, c->prefix, &r);
 	ck_assert_msg(got == c->want, "case %d: got %d", _i, (int)got);
 	ck_assert_str_eq(r.name, c->want == ROUTE_OK ? c->name : "");
+	ck_assert_str_eq(r.tenant, c->want == ROUTE_OK &&
+	    strncmp(c->params[0], DU "/fn/~", strlen(DU) + 5) == 0 ?
+	    "alice" : "");
 	ck_assert_str_eq(r.path_info, c->path_info);
 	ck_assert_int_eq(r.by_param, c->by_param);
 	ck_assert_ptr_nonnull(r.uri);

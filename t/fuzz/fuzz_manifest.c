@@ -48,6 +48,36 @@ walk(const struct manifest *m)
 	(void)manifest_peer_allowed(m, AF_INET6, lo6);
 }
 
+/* The input as a tenant file, against a main manifest with caps: it
+ * parses, or says why; a tenant's functions are its user's. */
+static void
+as_tenant(const uint8_t *data, size_t size)
+{
+	static const char main_yaml[] = "tenants_dir: /t\n"
+	    "tenant_max: { timeout: 30s, concurrency: 8, max_body: 1M,"
+	    " limits: { memory: 1G } }\n";
+	static struct manifest *main;
+	struct manifest_errors errs = { 0 };
+	struct manifest *t = NULL;
+
+	if (main == NULL && manifest_parse(main_yaml, strlen(main_yaml),
+	    "main.yaml", "/etc/fn", &main, &errs) < 0)
+		abort();
+	if (manifest_parse_tenant((const char *)data, size, "/t/x.yaml", "x",
+	    main, &t, &errs) == 0) {
+		walk(t);
+		for (size_t i = 0; i < t->nfunctions; i++) {
+			CHECK(strcmp(t->functions[i].user, t->tenant_user) == 0);
+			CHECK(t->functions[i].timeout_ms <= 30000);
+			CHECK(!t->functions[i].allow_root);
+		}
+		manifest_free(t);
+	} else {
+		CHECK(errs.n > 0);
+	}
+	manifest_errors_clear(&errs);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -56,6 +86,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char buf[512];
 	size_t i;
 
+	as_tenant(data, size);
 	if (manifest_parse((const char *)data, size, "fuzz.yaml", "/srv/fn",
 	    &m, &errs) == 0) {
 		CHECK(m != NULL);
