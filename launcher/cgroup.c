@@ -331,8 +331,19 @@ cgroup_active(void)
 void
 cgroup_cleanup(void)
 {
-	if (made[0] != '\0')
-		(void)rmdir(made);
+	DIR *d;
+	struct dirent *de;
+
+	if (made[0] == '\0')
+		return;
+	/* the tenants' folders first (empty by now) */
+	if ((d = opendir(made)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (strncmp(de->d_name, "t-", 2) == 0)
+				(void)unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+		closedir(d);
+	}
+	(void)rmdir(made);
 }
 
 void
