@@ -22,7 +22,7 @@
 # no check failed and at least one passed.
 set -eu
 
-PACKAGES="build-essential autoconf automake pkg-config libfcgi-dev libyaml-dev"
+PACKAGES="build-essential autoconf automake pkg-config libfcgi-dev libyaml-dev libssl-dev"
 PACKAGES="$PACKAGES check nginx-light curl python3"
 # Tests: promtool (t/ops metrics), spawn-fcgi and systemd-socket-activate
 # (t/ops socket activation), iproute2 (t/cluster network namespaces).

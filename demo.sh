@@ -18,7 +18,7 @@ if [ "$(id -u)" -eq 0 ]; then
 else
 	RUN=${DEMO_DIR:-/tmp/fnlauncher-demo}
 fi
-PACKAGES="build-essential autoconf automake pkg-config libfcgi-dev libyaml-dev"
+PACKAGES="build-essential autoconf automake pkg-config libfcgi-dev libyaml-dev libssl-dev"
 PACKAGES="$PACKAGES check nginx-light curl python3"
 
 cd -- "$(dirname -- "$(readlink -f -- "$0")")"

@@ -59,6 +59,7 @@ invocation_new(FCGX_Request *req, int wake_fd)
 	inv->m = inv->scope = inv->mref->m;
 	inv->wake_fd = wake_fd;
 	inv->exit_code = -1;
+	inv->body_fd = -1;
 	inv->memory_peak_kb = -1;
 	inv->keep_conn_ok = true;
 	inv->method = FCGX_GetParam("REQUEST_METHOD", req->envp);
@@ -102,6 +103,8 @@ invocation_free(struct invocation *inv)
 	clear_run(inv);
 	free(inv->redirect);
 	free(inv->redirected_from);
+	if (inv->body_fd >= 0)
+		close(inv->body_fd);
 	free(inv->params_own);
 	mref_put(inv->mref);
 	free(inv);

@@ -145,7 +145,13 @@ launch_start(struct invocation *inv, int cgroup_fd, struct launch *l)
 			rq.ipc_fd = nspool_ipc_fd(l->slot);
 	}
 	spawn_limits(&rq, fn->limits);
-	rq.fd_in = pin[0];
+	/* auth: read the body already, whole: it is the function's stdin */
+	if (inv->body_fd >= 0 && inv->redirects == 0 &&
+	    lseek(inv->body_fd, 0, SEEK_SET) == 0) {
+		close_pair(pin);
+		rq.fd_in = inv->body_fd;
+	} else
+		rq.fd_in = pin[0];
 	rq.fd_out = pout[1];
 	rq.fd_err = perr[1];
 	char dir[4096];
@@ -178,7 +184,8 @@ launch_start(struct invocation *inv, int cgroup_fd, struct launch *l)
 		    fn->name, inv->request_id, msg);
 		return refuse(inv, l, 502, "exec_failed", "exec_failed", NOT_STARTED);
 	}
-	close(pin[0]);
+	if (pin[0] >= 0)
+		close(pin[0]);
 	close(pout[1]);
 	close(perr[1]);
 	l->in_fd = pin[1];

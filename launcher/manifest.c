@@ -23,6 +23,7 @@
 
 #include "manifest.h"
 #include "envfiles.h"
+#include "auth.h"
 #include "manifest_schema.h"
 #include "units.h"
 #include "yamltree.h"
@@ -215,6 +216,7 @@ fn_spec_clear(struct fn_spec *s)
 	free(s->group);
 	free(s->cwd);
 	free(s->tenant);
+	fn_auth_clear(&s->auth);
 	memset(s, 0, sizeof(*s));
 }
 
@@ -233,6 +235,7 @@ fn_spec_copy(struct fn_spec *dst, const struct fn_spec *src)
 	t.args = t.methods = t.pass_env = t.pass_params = t.env_files = NULL;
 	t.env = NULL;
 	t.tenant = NULL;
+	memset(&t.auth, 0, sizeof(t.auth));
 	if (dup_str(&t.name, src->name) < 0 ||
 	    dup_str(&t.tenant, src->tenant) < 0 ||
 	    dup_str(&t.path, src->path) < 0 ||
@@ -245,12 +248,60 @@ fn_spec_copy(struct fn_spec *dst, const struct fn_spec *src)
 	    dup_strv(&t.env_files, src->env_files, src->nenv_files) < 0 ||
 	    dup_str(&t.user, src->user) < 0 ||
 	    dup_str(&t.group, src->group) < 0 ||
-	    dup_str(&t.cwd, src->cwd) < 0)
+	    dup_str(&t.cwd, src->cwd) < 0 ||
+	    fn_auth_copy(&t.auth, &src->auth) < 0)
 		goto fail;
 	*dst = t;
 	return 0;
 fail:
 	fn_spec_clear(&t);
+	errno = ENOMEM;
+	return -1;
+}
+
+void
+fn_auth_clear(struct fn_auth *a)
+{
+	manifest_strv_free(a->token_files, a->ntoken_files);
+	manifest_strv_free(a->tokens, a->ntokens);
+	free(a->scheme);
+	free(a->header);
+	free(a->algorithm);
+	free(a->prefix);
+	free(a->secret_file);
+	free(a->timestamp_header);
+	if (a->secret != NULL)
+		explicit_bzero(a->secret, a->secret_len);
+	free(a->secret);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+fn_auth_copy(struct fn_auth *dst, const struct fn_auth *src)
+{
+	struct fn_auth t = *src;
+
+	t.token_files = t.tokens = NULL;
+	t.scheme = t.header = t.algorithm = t.prefix = t.secret_file = NULL;
+	t.timestamp_header = t.secret = NULL;
+	if (dup_strv(&t.token_files, src->token_files, src->ntoken_files) < 0 ||
+	    dup_strv(&t.tokens, src->tokens, src->ntokens) < 0 ||
+	    dup_str(&t.scheme, src->scheme) < 0 ||
+	    dup_str(&t.header, src->header) < 0 ||
+	    dup_str(&t.algorithm, src->algorithm) < 0 ||
+	    dup_str(&t.prefix, src->prefix) < 0 ||
+	    dup_str(&t.secret_file, src->secret_file) < 0 ||
+	    dup_str(&t.timestamp_header, src->timestamp_header) < 0)
+		goto fail;
+	if (src->secret != NULL) {
+		if ((t.secret = malloc(src->secret_len + 1)) == NULL)
+			goto fail;
+		memcpy(t.secret, src->secret, src->secret_len + 1);
+	}
+	*dst = t;
+	return 0;
+fail:
+	fn_auth_clear(&t);
 	errno = ENOMEM;
 	return -1;
 }
@@ -510,6 +561,11 @@ spec_apply(struct fn_spec *d, const struct mpart *p)
 	for (i = 0; i < FN_LIMIT_COUNT; i++)
 		if (p->limits_set & (1u << i))
 			d->limits[i] = s->limits[i];
+	if (HAS(p, AUTH)) {
+		fn_auth_clear(&d->auth);
+		if (fn_auth_copy(&d->auth, &s->auth) < 0)
+			return -1;
+	}
 	if ((HAS(p, CONTENT_TYPE) &&
 	    replace_str(&d->content_type, s->content_type) < 0) ||
 	    (HAS(p, USER) && replace_str(&d->user, s->user) < 0) ||
@@ -883,7 +939,8 @@ manifest_load(const char *file, struct manifest **out,
 		if (errs->n == 0)
 			(void)manifest_error_add(errs, 0, 0, "out of memory");
 	} else if ((rc = manifest_parse(text, len, file, dir, out,
-	    errs)) == 0 && (rc = envfiles_load(*out, errs)) < 0) {
+	    errs)) == 0 && ((rc = envfiles_load(*out, errs)) < 0 ||
+	    (rc = auth_load(*out, errs)) < 0)) {
 		manifest_free(*out);
 		*out = NULL;
 	}

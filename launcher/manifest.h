@@ -52,6 +52,25 @@ struct fn_kv {
 	char *value;
 };
 
+/* auth: (auth.h). Strings are owned by the spec; NULL: not given. */
+struct fn_auth {
+	bool on;                  /* auth: given */
+	char **token_files;       /* bearer: files of accepted tokens */
+	size_t ntoken_files;
+	char *scheme;             /* hmac: github, stripe, slack or generic */
+	char *header;             /* hmac: the signature's header */
+	char *algorithm;          /* hmac: sha256 or sha1 */
+	char *prefix;             /* hmac: before the hex, e.g. "sha256=" */
+	char *secret_file;        /* hmac: the key's file */
+	char *timestamp_header;   /* hmac: a signed timestamp's header */
+	uint64_t tolerance_ms;    /* hmac: how old a timestamp may be */
+	/* read at load (auth_load), never written anywhere: */
+	char **tokens;
+	size_t ntokens;
+	char *secret;
+	size_t secret_len;
+};
+
 /* One function, fully resolved: built-in defaults < "defaults" < own keys.
  * Every string is owned by the spec. */
 struct fn_spec {
@@ -88,6 +107,7 @@ struct fn_spec {
 	bool isolate_set;         /* isolate given (else the default) */
 	bool dropin;              /* true: served from functions_dir */
 	char *tenant;             /* its tenant's name; NULL: the main manifest's */
+	struct fn_auth auth;      /* auth: before spawning (functions only) */
 };
 
 /* An allow_from entry: address and prefix length, IPv4 or IPv6. */
@@ -198,6 +218,10 @@ const char *manifest_error_format(const char *file,
 /* The function named NAME in the manifest, or NULL. */
 const struct fn_spec *manifest_find(const struct manifest *m,
     const char *name);
+
+/* Deep copy and release of an auth. */
+int fn_auth_copy(struct fn_auth *dst, const struct fn_auth *src);
+void fn_auth_clear(struct fn_auth *a);
 
 /* Deep copy of SRC into DST (used for drop-ins, which start from the
  * defaults). Returns 0 or -1 (ENOMEM). */

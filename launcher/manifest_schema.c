@@ -45,7 +45,7 @@ enum kind {
 	K_LIM_QUOTA,   /* uint64_t: percent of one CPU ("50%", "2", "1.5") */
 	K_IDRANGE,     /* two uint32_t: "FIRST-LAST" */
 	K_LIMITS, K_ENV, K_CIDRS, K_LOG, K_DEFAULTS, K_FUNCTIONS,
-	K_BUDGET, K_CAPS,
+	K_BUDGET, K_CAPS, K_AUTH, K_AUTH_BEARER, K_AUTH_HMAC,
 };
 
 struct field {
@@ -153,6 +153,43 @@ valid_abs_path(const char *s)
 	return s[0] == '/' && strlen(s) < 4096;
 }
 
+static const char *
+check_scheme(const char *s)
+{
+	return strcmp(s, "github") && strcmp(s, "stripe") &&
+	    strcmp(s, "slack") && strcmp(s, "generic") ?
+	    "must be github, stripe, slack or generic" : NULL;
+}
+
+static const char *
+check_algorithm(const char *s)
+{
+	return strcmp(s, "sha256") && strcmp(s, "sha1") ?
+	    "must be sha256 or sha1" : NULL;
+}
+
+/* An HTTP header name: a token. */
+static const char *
+check_header(const char *s)
+{
+	if (*s == '\0')
+		return "must not be empty";
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_'))
+			return "must be a header name (letters, digits, '-')";
+	return NULL;
+}
+
+static const char *
+check_printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x21 || *s == 0x7f)
+			return "must be printable, without spaces";
+	return NULL;
+}
+
 /* A Host name as nginx passes it, lower case, without a port. */
 static bool
 valid_host(const char *s)
@@ -221,6 +258,28 @@ static const struct field spec_fields[MSPEC_COUNT] = {
 	    "between 0 and 65536"),
 	[MSPEC_QUEUE_TIMEOUT] = NUM("queue_timeout", K_DURATION,
 	    SF(queue_timeout_ms), 0, HOUR_MS, "at most 1h"),
+	[MSPEC_AUTH] = OTHER("auth", K_AUTH, 0, 0),
+};
+
+/* auth: (base: fn_spec.auth) */
+#define AF(m) offsetof(struct fn_auth, m)
+static const struct field auth_fields[] = {
+	OTHER("bearer", K_AUTH_BEARER, 0, 0),
+	OTHER("hmac", K_AUTH_HMAC, 0, 0),
+};
+static const struct field bearer_fields[] = {
+	LIST("token_files", AF(token_files), AF(ntoken_files), 1, 16,
+	    valid_abs_path, "absolute path"),
+};
+static const struct field hmac_fields[] = {
+	STR("scheme", AF(scheme), check_scheme),
+	STR("header", AF(header), check_header),
+	STR("algorithm", AF(algorithm), check_algorithm),
+	STR("prefix", AF(prefix), check_printable),
+	STR("secret_file", AF(secret_file), check_abs),
+	STR("timestamp_header", AF(timestamp_header), check_header),
+	NUM("tolerance", K_DURATION, AF(tolerance_ms), 1000, 24 * HOUR_MS,
+	    "between 1s and 24h"),
 };
 
 /* Keys of "limits", in enum fn_limit order; base is fn_spec.limits. */
@@ -753,6 +812,56 @@ report_dup_keys(struct mschema *w, const struct ynode *map, const char *noun)
 static void parse_field(struct mschema *w, const struct field *f,
     const struct ynode *v, void *base, const char *ctx);
 
+static bool
+set_default(struct mschema *w, char **dst, const char *value)
+{
+	return *dst != NULL || value == NULL || !oom(w, *dst = strdup(value));
+}
+
+/* An auth as written, completed from its scheme's conventions: GitHub
+ * signs the body (X-Hub-Signature-256: sha256=HEX), Stripe "TS.BODY"
+ * (Stripe-Signature: t=TS,v1=HEX), Slack "v0:TS:BODY"
+ * (X-Slack-Signature: v0=HEX, X-Slack-Request-Timestamp: TS); generic:
+ * HEADER with PREFIX and HEX over the body, or over "TS.BODY" with a
+ * timestamp_header. Timestamps are refused beyond tolerance (5m). */
+static void
+auth_complete(struct mschema *w, const struct ynode *v, struct fn_auth *a)
+{
+	const char *header = NULL, *prefix = NULL, *ts = NULL;
+
+	a->on = true;
+	if (a->ntoken_files == 0 && a->scheme == NULL) {
+		werr(w, v, "\"auth\" needs \"bearer\" or \"hmac\"");
+		return;
+	}
+	if (a->scheme == NULL)
+		return;
+	if (strcmp(a->scheme, "github") == 0) {
+		header = "X-Hub-Signature-256";
+		prefix = "sha256=";
+	} else if (strcmp(a->scheme, "stripe") == 0) {
+		header = "Stripe-Signature";
+	} else if (strcmp(a->scheme, "slack") == 0) {
+		header = "X-Slack-Signature";
+		prefix = "v0=";
+		ts = "X-Slack-Request-Timestamp";
+	} else if (a->header == NULL) {
+		werr(w, v, "auth.hmac with scheme generic needs \"header\"");
+	}
+	if (!set_default(w, &a->header, header) ||
+	    !set_default(w, &a->prefix, prefix ? prefix : "") ||
+	    !set_default(w, &a->timestamp_header, ts) ||
+	    !set_default(w, &a->algorithm, "sha256"))
+		return;
+	if (a->tolerance_ms == 0)
+		a->tolerance_ms = 5 * 60 * 1000;
+	if (a->secret_file == NULL)
+		werr(w, v, "auth.hmac needs \"secret_file\"");
+	if (strcmp(a->scheme, "generic") != 0 &&
+	    strcmp(a->algorithm, "sha256") != 0)
+		werr(w, v, "auth.hmac: %s signs with sha256", a->scheme);
+}
+
 /* Keys of a function a tenant file may not use, and why (or NULL). */
 static const char *
 tenant_refused(size_t key)
@@ -852,7 +961,7 @@ walk_fields(struct mschema *w, const struct ynode *map,
 		for (j = 0; j < n && strcmp(fields[j].key, k->text) != 0; j++)
 			;
 		if (j == n || (w->in_defaults && fields == spec_fields &&
-		    (j == MSPEC_PATH || j == MSPEC_ARGS))) {
+		    (j == MSPEC_PATH || j == MSPEC_ARGS || j == MSPEC_AUTH))) {
 			werr(w, k, "unknown key \"%s\" %s%s",
 			    q(qb, sizeof(qb), k->text),
 			    ctx ? "in " : "at top level", ctx ? ctx : "");
@@ -1029,6 +1138,29 @@ parse_field(struct mschema *w, const struct field *f, const struct ynode *v,
 		break;
 	case K_FUNCTIONS:
 		parse_functions(w, v);
+		break;
+	case K_AUTH:
+		if (as_map(w, v, f->key)) {
+			struct fn_auth *a = &w->cur->s.auth;
+			walk_fields(w, v, auth_fields, NELEM(auth_fields), a,
+			    "auth", &seen);
+			auth_complete(w, v, a);
+		}
+		break;
+	case K_AUTH_BEARER:
+		if (as_map(w, v, f->key))
+			walk_fields(w, v, bearer_fields, NELEM(bearer_fields),
+			    base, "auth.bearer", &seen);
+		if (((struct fn_auth *)base)->ntoken_files == 0)
+			werr(w, v, "auth.bearer needs \"token_files\"");
+		break;
+	case K_AUTH_HMAC:
+		if (as_map(w, v, f->key))
+			walk_fields(w, v, hmac_fields, NELEM(hmac_fields),
+			    base, "auth.hmac", &seen);
+		if (((struct fn_auth *)base)->scheme == NULL &&
+		    oom(w, ((struct fn_auth *)base)->scheme = strdup("generic")))
+			break;
 		break;
 	case K_BUDGET:
 		if (as_map(w, v, f->key))

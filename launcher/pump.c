@@ -513,7 +513,7 @@ pump_teardown(struct pump *p)
 		fnlog(FNLOG_WARN, "function=%s request_id=%s: %llu bytes of stderr dropped (stderr_max)",
 		    inv->fn->name, inv->request_id,
 		    (unsigned long long)p->stderr_dropped);
-	if (!p->in_eof || !bodyreader_eof(p->body))
+	if (inv->body_fd < 0 && (!p->in_eof || !bodyreader_eof(p->body)))
 		inv->keep_conn_ok = false;      /* body bytes left unread */
 	if (p->killed_after_answer)
 		fnlog(FNLOG_INFO, "function=%s request_id=%s: still running %llu ms after its complete answer: killed",
@@ -587,7 +587,8 @@ pump_run(struct invocation *inv)
 	/* A local redirect's run is a GET without a body: what may be left
 	 * of the request's body is not its stdin (the first run dropped it,
 	 * drain_after_redirect; the connection is closed after). */
-	p->in_eof = bodyreader_eof(p->body) || inv->redirects > 0;
+	p->in_eof = bodyreader_eof(p->body) || inv->redirects > 0 ||
+	    inv->body_fd >= 0;
 	if (pump_spawn(p) == 0) {
 		while (pump_round(p))
 			;

@@ -16,6 +16,7 @@ reply_reason(int status)
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
+	case 401: return "Unauthorized";
 	case 405: return "Method Not Allowed";
 	case 413: return "Content Too Large";
 	case 500: return "Internal Server Error";

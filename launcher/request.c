@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cgienv.h"
 #include "fnlog.h"
@@ -18,6 +21,7 @@
 #include "route.h"
 #include "server.h"
 #include "tenants.h"
+#include "auth.h"
 #include "units.h"
 
 #define DRAIN_BODY_MAX (64 * 1024)  /* unread body we read to keep a conn */
@@ -209,6 +213,67 @@ body_size_ok(struct invocation *inv, const struct fn_spec *fn)
 	return true;
 }
 
+/* auth: (auth.h): the whole body into a memfd, checked, and only then
+ * may the function run, with the memfd as its stdin. A failure is 401
+ * JSON with WWW-Authenticate, logged without any secret. */
+static bool
+authenticate(struct invocation *inv, const struct fn_spec *fn)
+{
+	char buf[16384], why[128], chal[160], extra[256];
+	uint64_t total = 0;
+	void *body = NULL;
+	int n, fd;
+	enum auth_result r;
+
+	if (!fn->auth.on || inv->redirects > 0)
+		return true;
+	if ((fd = memfd_create("fnl-body", MFD_CLOEXEC)) < 0) {
+		reject(inv, 500, "spawn_failed", "cannot hold the request body",
+		    fn->name, NULL);
+		return false;
+	}
+	while ((n = FCGX_GetStr(buf, sizeof(buf), inv->req->in)) > 0) {
+		total += (uint64_t)n;
+		if (total > fn->max_body) {
+			close(fd);
+			inv->req->keepConnection = 0;
+			reject(inv, 413, "body_too_large",
+			    "request body larger than max_body", fn->name, NULL);
+			return false;
+		}
+		if (write(fd, buf, (size_t)n) != n) {
+			close(fd);
+			inv->req->keepConnection = 0;
+			reject(inv, 500, "spawn_failed",
+			    "cannot hold the request body", fn->name, NULL);
+			return false;
+		}
+	}
+	inv->bytes_in = total;
+	if (total > 0 && (body = mmap(NULL, (size_t)total, PROT_READ,
+	    MAP_PRIVATE, fd, 0)) == MAP_FAILED) {
+		close(fd);
+		reject(inv, 500, "spawn_failed", "cannot hold the request body",
+		    fn->name, NULL);
+		return false;
+	}
+	r = auth_check(&fn->auth, inv->params, body ? body : "", (size_t)total,
+	    time(NULL), why, sizeof(why));
+	if (body != NULL)
+		munmap(body, (size_t)total);
+	if (r != AUTH_OK) {
+		close(fd);
+		fnlog(FNLOG_WARN, "function=%s request_id=%s: unauthorized: %s",
+		    fn->name, inv->request_id, why);
+		snprintf(extra, sizeof(extra), "WWW-Authenticate: %s\r\n",
+		    auth_challenge(&fn->auth, chal, sizeof(chal)));
+		reject(inv, 401, "unauthorized", why, fn->name, extra);
+		return false;
+	}
+	inv->body_fd = fd;
+	return true;
+}
+
 /* Admission: the daemon's workers and the function's concurrency; over
  * them the request waits in the function's queue (no process, no
  * worker) for up to queue_timeout. */
@@ -368,7 +433,8 @@ dispatch(struct invocation *inv)
 		    fn->name, extra);
 		return;
 	}
-	if (!body_size_ok(inv, fn) || !admit(inv, fn))
+	if (!body_size_ok(inv, fn) || !authenticate(inv, fn) ||
+	    !admit(inv, fn))
 		return;
 	run(inv, fn, &r);
 	inflight_leave(&inv->slot);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "tenants.h"
 
 #define TENANTS_MAX 4096
@@ -151,6 +152,14 @@ parse_one(const struct manifest *m, const char *name, const char *file,
 			report(true, manifest_error_format(file, &errs.v[i],
 			    line, sizeof(line)), arg);
 		manifest_errors_clear(&errs);
+		return NULL;
+	}
+	if (auth_load(t, &errs) < 0) {
+		for (size_t i = 0; report != NULL && i < errs.n; i++)
+			report(true, manifest_error_format(file, &errs.v[i],
+			    line, sizeof(line)), arg);
+		manifest_errors_clear(&errs);
+		manifest_free(t);
 		return NULL;
 	}
 	if ((why = check_io(t, st, line, sizeof(line))) != NULL) {

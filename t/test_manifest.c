@@ -790,6 +790,85 @@ START_TEST(test_tenant_names)
 }
 END_TEST
 
+/* auth: as written, completed by its scheme; what is missing said. */
+START_TEST(test_auth_keys)
+{
+	struct manifest *m = tm_parse_ok(
+	    "functions:\n"
+	    "  gh: { path: /x, auth: { hmac: { scheme: github,"
+	    " secret_file: /etc/s } } }\n"
+	    "  sl: { path: /x, auth: { hmac: { scheme: slack,"
+	    " secret_file: /etc/s, tolerance: 1m } } }\n"
+	    "  tok: { path: /x, auth: { bearer: { token_files: [/etc/t] } } }\n"
+	    "  gen: { path: /x, auth: { hmac: { header: X-Sig, algorithm: sha1,"
+	    " prefix: \"sha1=\", secret_file: /etc/s,"
+	    " timestamp_header: X-Ts } } }\n");
+	const struct fn_spec *f = manifest_find(m, "gh");
+	struct fn_spec copy = { 0 };
+
+	ck_assert(f->auth.on);
+	ck_assert_str_eq(f->auth.header, "X-Hub-Signature-256");
+	ck_assert_str_eq(f->auth.prefix, "sha256=");
+	ck_assert_str_eq(f->auth.algorithm, "sha256");
+	ck_assert_uint_eq(f->auth.tolerance_ms, 300000);
+	f = manifest_find(m, "sl");
+	ck_assert_str_eq(f->auth.timestamp_header, "X-Slack-Request-Timestamp");
+	ck_assert_uint_eq(f->auth.tolerance_ms, 60000);
+	f = manifest_find(m, "tok");
+	ck_assert_uint_eq(f->auth.ntoken_files, 1);
+	ck_assert_ptr_null(f->auth.scheme);
+	f = manifest_find(m, "gen");
+	ck_assert_str_eq(f->auth.scheme, "generic");
+	ck_assert_str_eq(f->auth.algorithm, "sha1");
+	ck_assert_int_eq(fn_spec_copy(&copy, f), 0);
+	ck_assert_str_eq(copy.auth.timestamp_header, "X-Ts");
+	fn_spec_clear(&copy);
+	ck_assert(!manifest_find(m, "nope"));
+	ck_assert(!m->defaults.auth.on);
+	manifest_free(m);
+}
+END_TEST
+
+static const struct {
+	const char *yaml, *want;
+} auth_bad[] = {
+	{ "defaults: { auth: { bearer: { token_files: [/t] } } }\n",
+	  "unknown key \"auth\" in defaults" },
+	{ "functions:\n  f: { path: /x, auth: {} }\n",
+	  "\"auth\" needs \"bearer\" or \"hmac\"" },
+	{ "functions:\n  f: { path: /x, auth: { hmac: { scheme: github } } }\n",
+	  "auth.hmac needs \"secret_file\"" },
+	{ "functions:\n  f: { path: /x, auth: { hmac: { secret_file: /s } } }\n",
+	  "scheme generic needs \"header\"" },
+	{ "functions:\n  f: { path: /x, auth: { hmac: { scheme: gitlab,"
+	  " secret_file: /s } } }\n", "must be github, stripe, slack or generic" },
+	{ "functions:\n  f: { path: /x, auth: { hmac: { scheme: github,"
+	  " algorithm: sha1, secret_file: /s } } }\n", "github signs with sha256" },
+	{ "functions:\n  f: { path: /x, auth: { hmac: { header: \"X Sig\","
+	  " secret_file: /s } } }\n", "must be a header name" },
+	{ "functions:\n  f: { path: /x, auth: { bearer: { token_files: [] } } }\n",
+	  "token_files" },
+	{ "functions:\n  f: { path: /x, auth: { bearer: {} } }\n",
+	  "auth.bearer needs \"token_files\"" },
+};
+
+START_TEST(test_auth_bad)
+{
+	struct manifest_errors e = { 0 };
+	struct manifest *m = NULL;
+	const char *y = auth_bad[_i].yaml;
+	char *msg;
+
+	ck_assert_int_eq(manifest_parse(y, strlen(y), TM_FILE, TM_DIR, &m, &e),
+	    -1);
+	msg = tm_join_errors(&e);
+	ck_assert_msg(strstr(msg, auth_bad[_i].want) != NULL,
+	    "case %d: no \"%s\" in:\n%s", _i, auth_bad[_i].want, msg);
+	free(msg);
+	manifest_errors_clear(&e);
+}
+END_TEST
+
 Suite *
 suite_manifest(void)
 {
@@ -812,6 +891,8 @@ suite_manifest(void)
 	tcase_add_test(ok, test_tenant_inherits);
 	tcase_add_loop_test(ok, test_tenant_refused, 0, NELEM(tenant_bad));
 	tcase_add_test(ok, test_tenant_names);
+	tcase_add_test(ok, test_auth_keys);
+	tcase_add_loop_test(ok, test_auth_bad, 0, NELEM(auth_bad));
 	suite_add_tcase(s, ok);
 	suite_add_tcase(s, load);
 	tm_add_invalid_tcases(s);

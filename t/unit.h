@@ -13,5 +13,6 @@ Suite *suite_fcgirec(void);
 Suite *suite_record(void);
 Suite *suite_envfiles(void);
 Suite *suite_usage(void);
+Suite *suite_auth(void);
 
 #endif
