@@ -700,3 +700,29 @@ int harness_log_has(const struct harness *h, const char *const *needles)
 	free(log);
 	return found;
 }
+
+char *harness_record(const struct harness *h, const char *rel,
+    const char *rid, int wait_ms)
+{
+	char path[512], pat[96];
+	double end = harness_now() + wait_ms / 1000.0;
+
+	snprintf(pat, sizeof(pat), "\"request_id\":\"%s\"", rid);
+	if (harness_path(h, rel, path, sizeof(path)) != 0)
+		return NULL;
+	do {
+		char *all = harness_read_file(path, NULL), *p, *nl, *line;
+
+		if (all != NULL && (p = strstr(all, pat)) != NULL) {
+			while (p > all && p[-1] != '\n')
+				p--;
+			nl = strchr(p, '\n');
+			line = strndup(p, nl ? (size_t)(nl - p) : strlen(p));
+			free(all);
+			return line;
+		}
+		free(all);
+		harness_sleep_ms(50);
+	} while (harness_now() < end);
+	return NULL;
+}

@@ -164,6 +164,12 @@ int harness_curl_stream(const struct harness *h, const char *path,
     const char *needle, const char *mark, double *t_needle, double *t_total,
     char **body);
 
+/* The line of the JSON lines file dir/rel whose "request_id" is rid,
+ * waiting up to wait_ms for it (records are written after the answer);
+ * malloc'd, or NULL. */
+char *harness_record(const struct harness *h, const char *rel,
+    const char *rid, int wait_ms);
+
 /* Number of open fds of pid, or -1. */
 int harness_fd_count(pid_t pid);
 /* Processes that the invocations may have left: every process other than

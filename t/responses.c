@@ -158,28 +158,13 @@ no_leftovers(void)
 static char *
 record_of(const struct hresp *r)
 {
-	char rid[64], path[512], pat[96];
-	double end = harness_now() + 3;
+	char rid[64], *line;
 
 	ck_assert_msg(hresp_header(r, "X-Request-Id", rid, sizeof(rid)) != NULL,
 	    "no X-Request-Id in:\n%s", r->headers);
-	snprintf(pat, sizeof(pat), "\"request_id\":\"%s\"", rid);
-	ck_assert(harness_path(H, "records.jsonl", path, sizeof(path)) == 0);
-	do {
-		char *all = harness_read_file(path, NULL), *p, *nl;
-		if (all != NULL && (p = strstr(all, pat)) != NULL) {
-			while (p > all && p[-1] != '\n')
-				p--;
-			nl = strchr(p, '\n');
-			char *line = strndup(p, nl ? (size_t)(nl - p) : strlen(p));
-			free(all);
-			return line;
-		}
-		free(all);
-		harness_sleep_ms(50);
-	} while (harness_now() < end);
-	ck_abort_msg("no record for request %s", rid);
-	return NULL;
+	line = harness_record(H, "records.jsonl", rid, 3000);
+	ck_assert_msg(line != NULL, "no record for request %s", rid);
+	return line;
 }
 
 #define ASSERT_HAS(s, needle) \

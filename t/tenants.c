@@ -155,26 +155,10 @@ par_get(const char *const *paths, int n, int gap_ms, struct par *out)
 static char *
 record_of(const char *rid)
 {
-	char path[512], pat[96];
-	double end = harness_now() + 3;
+	char *line = harness_record(H, "records.jsonl", rid, 3000);
 
-	snprintf(pat, sizeof(pat), "\"request_id\":\"%s\"", rid);
-	ck_assert(harness_path(H, "records.jsonl", path, sizeof(path)) == 0);
-	do {
-		char *all = harness_read_file(path, NULL), *p, *nl;
-		if (all != NULL && (p = strstr(all, pat)) != NULL) {
-			while (p > all && p[-1] != '\n')
-				p--;
-			nl = strchr(p, '\n');
-			char *line = strndup(p, nl ? (size_t)(nl - p) : strlen(p));
-			free(all);
-			return line;
-		}
-		free(all);
-		harness_sleep_ms(50);
-	} while (harness_now() < end);
-	ck_abort_msg("no record for request %s", rid);
-	return NULL;
+	ck_assert_msg(line != NULL, "no record for request %s", rid);
+	return line;
 }
 
 static double
@@ -418,27 +402,12 @@ tget(struct hresp *r, const char *path, const char *host)
 static char *
 trecord(const char *file, const char *rid)
 {
-	char rel[128], path[512], pat[96];
-	double end = harness_now() + 3;
+	char rel[128], *line;
 
 	snprintf(rel, sizeof(rel), "records/%s", file);
-	snprintf(pat, sizeof(pat), "\"request_id\":\"%s\"", rid);
-	ck_assert(harness_path(T, rel, path, sizeof(path)) == 0);
-	do {
-		char *all = harness_read_file(path, NULL), *p, *nl;
-		if (all != NULL && (p = strstr(all, pat)) != NULL) {
-			while (p > all && p[-1] != '\n')
-				p--;
-			nl = strchr(p, '\n');
-			char *line = strndup(p, nl ? (size_t)(nl - p) : strlen(p));
-			free(all);
-			return line;
-		}
-		free(all);
-		harness_sleep_ms(50);
-	} while (harness_now() < end);
-	ck_abort_msg("no record for %s in %s", rid, file);
-	return NULL;
+	line = harness_record(T, rel, rid, 3000);
+	ck_assert_msg(line != NULL, "no record for %s in %s", rid, file);
+	return line;
 }
 
 /* PREFIX~TENANT/NAME and a tenant's Host: its functions, its user, its
