@@ -374,6 +374,13 @@ load_one(struct fn_spec *s, struct manifest_errors *errs)
 			sec[--len] = '\0';
 		if (len > 0 && sec[len - 1] == '\r')
 			sec[--len] = '\0';
+		if (len == 0) {
+			free(sec);
+			(void)manifest_error_add(errs, 0, 0, "function %s: "
+			    "auth.hmac secret_file %s: the key is empty",
+			    s->name, a->secret_file);
+			return -1;
+		}
 		a->secret = sec;
 		a->secret_len = len;
 	}

@@ -129,7 +129,8 @@ queue_unlink(struct inflight_waiter *q)
 static void
 grant(void)
 {
-	for (;;) {
+	/* the drain is over: waiters leave with INFLIGHT_CANCELLED */
+	while (!cancelled) {
 		struct inflight_waiter *best = NULL;
 
 		for (struct inflight_waiter *q = qhead; q != NULL; q = q->next)

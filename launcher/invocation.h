@@ -27,6 +27,7 @@ struct invocation {
 	struct mref *mref;        /* the manifest it started with (a reference) */
 	const struct manifest *m; /* mref->m */
 	const struct manifest *scope; /* where fn was found: m or a tenant */
+	const struct manifest *first_scope; /* before local redirects */
 	char *const *params;      /* req->envp, or a redirect's params */
 	char request_id[24];
 	const char *method;

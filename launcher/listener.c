@@ -284,7 +284,7 @@ cmp_uid(const void *a, const void *b)
 void
 listener_policy(const struct manifest *m)
 {
-	uid_t *v = calloc(m->nfunctions + 1, sizeof(*v));
+	uid_t *v = calloc(m->nfunctions + m->ntenants + 1, sizeof(*v));
 	size_t n = 0;
 	struct identity id;
 	char err[256];
@@ -301,6 +301,14 @@ listener_policy(const struct manifest *m)
 	    identity_resolve(m->defaults.user, m->defaults.group, &id, err,
 	    sizeof(err)) == 0 && id.uid != 0)
 		v[n++] = id.uid;        /* the drop-ins' */
+	/* every function of a tenant runs as the tenant's user */
+	for (size_t i = 0; v != NULL && i < m->ntenants; i++) {
+		const char *u = m->tenants[i]->tenant_user;
+		if (strcmp(u, FN_USER_DYNAMIC) != 0 &&
+		    identity_resolve(u, NULL, &id, err, sizeof(err)) == 0 &&
+		    id.uid != 0)
+			v[n++] = id.uid;
+	}
 	if (v != NULL)
 		qsort(v, n, sizeof(*v), cmp_uid);
 	pthread_mutex_lock(&policy_lock);

@@ -100,10 +100,14 @@ print_problem(enum preflight_level level, const char *msg, void *arg)
 	    (const char *)arg, word[level], msg);
 }
 
+/* A tenant's problems fail -t --tenant NAME; for plain -t (also
+ * systemd's ExecReload) they are warnings: a customer's broken file
+ * must not stop the reload of the others (the daemon keeps its last
+ * good version). ARG: non-NULL for the strict way. */
 static void
 print_tenant(bool error, const char *line, void *arg)
 {
-	(void)arg;
+	error = error && arg != NULL;
 	printf("%s%s%s\n", fnlog_prio_for(STDOUT_FILENO, error ? FNLOG_ERROR :
 	    FNLOG_WARN), error ? "" : "warning: ", line);
 }
@@ -119,8 +123,9 @@ check_manifest(const char *file, const char *tenant)
 
 	if (manifest_load(file, &m, &errs) == 0) {
 		size_t bad = preflight(m, print_problem, (void *)file);
-		int tbad = tenants_load(m, tenant, false, print_tenant, NULL);
-		if (tbad != 0)
+		int tbad = tenants_load(m, tenant, false, print_tenant,
+		    tenant != NULL ? (void *)tenant : NULL);
+		if (tbad != 0 && tenant != NULL)
 			bad++;
 		for (size_t i = 0; tbad >= 0 && i < m->ntenants; i++)
 			printf("%s: tenant %s: %zu functions, user %s%s%s\n",

@@ -696,6 +696,9 @@ tenant_defaults(struct mschema *w)
 	for (size_t i = 0; i < FN_LIMIT_COUNT; i++)
 		if (d->limits[i] > c->limits[i])
 			d->limits[i] = c->limits[i];
+	/* waiting holds a connection thread: bounded as the admin's */
+	if (w->m->budget.queue == 0 || w->m->budget.queue > d->queue)
+		w->m->budget.queue = d->queue;
 	if (replace_str(&d->user, w->m->tenant_user) < 0 ||
 	    replace_str(&d->tenant, w->m->tenant) < 0)
 		return -1;

@@ -929,6 +929,22 @@ tenant_cap(struct mschema *w, const struct field *fields, size_t j,
 	} else if (j == MSPEC_MAX_BODY) {
 		val = s->max_body;
 		cap = c->max_body;
+	} else if (j == MSPEC_KILL_GRACE || j == MSPEC_QUEUE ||
+	    j == MSPEC_QUEUE_TIMEOUT) {
+		/* what keeps a thread or a slot: at most the admin's defaults */
+		const struct fn_spec *d = &w->main->defaults;
+		char vb2[32], cb2[32];
+		val = j == MSPEC_KILL_GRACE ? s->kill_grace_ms : j == MSPEC_QUEUE ?
+		    s->queue : s->queue_timeout_ms;
+		cap = j == MSPEC_KILL_GRACE ? d->kill_grace_ms : j == MSPEC_QUEUE ?
+		    d->queue : d->queue_timeout_ms;
+		if (val > cap) {
+			fmt_value(&fields[j], val, vb2, sizeof(vb2));
+			fmt_value(&fields[j], cap, cb2, sizeof(cb2));
+			werr(w, v, "\"%s\" %s is above the main manifest's "
+			    "defaults (%s)", fields[j].key, vb2, cb2);
+		}
+		return;
 	} else if (j == MSPEC_ISOLATE) {
 		unsigned need = w->main->defaults.isolate;
 		if ((s->isolate & need) != need)

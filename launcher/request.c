@@ -225,8 +225,29 @@ authenticate(struct invocation *inv, const struct fn_spec *fn)
 	int n, fd;
 	enum auth_result r;
 
-	if (!fn->auth.on || inv->redirects > 0)
+	if (!fn->auth.on)
 		return true;
+	/* Its checks are over the request's own headers and body: a local
+	 * redirect (a GET without the body) never passes them, and must not
+	 * skip them. */
+	if (inv->redirects > 0) {
+		reject(inv, 401, "unauthorized", "a local redirect cannot reach "
+		    "a function with auth", fn->name, NULL);
+		return false;
+	}
+	/* What needs no body first: a request without its token or
+	 * signature is refused before its body is read. */
+	r = auth_check(&fn->auth, inv->params, NULL, 0, time(NULL), why,
+	    sizeof(why));
+	if (r == AUTH_MISSING || r == AUTH_STALE ||
+	    (fn->auth.scheme == NULL && r != AUTH_OK)) {
+		fnlog(FNLOG_WARN, "function=%s request_id=%s: unauthorized: %s",
+		    fn->name, inv->request_id, why);
+		snprintf(extra, sizeof(extra), "WWW-Authenticate: %s\r\n",
+		    auth_challenge(&fn->auth, chal, sizeof(chal)));
+		reject(inv, 401, "unauthorized", why, fn->name, extra);
+		return false;
+	}
 	if ((fd = memfd_create("fnl-body", MFD_CLOEXEC)) < 0) {
 		reject(inv, 500, "spawn_failed", "cannot hold the request body",
 		    fn->name, NULL);
@@ -433,10 +454,20 @@ dispatch(struct invocation *inv)
 		    fn->name, extra);
 		return;
 	}
-	if (!body_size_ok(inv, fn) || !authenticate(inv, fn) ||
-	    !admit(inv, fn))
+	/* a local redirect stays with the tenant (or the main manifest) it
+	 * started in: nginx's rules for the other's paths are not skipped */
+	if (inv->redirects == 0)
+		inv->first_scope = inv->scope;
+	else if (inv->scope != inv->first_scope) {
+		reject(inv, 502, "bad_response", "a local redirect may not leave "
+		    "its tenant", fn->name, NULL);
 		return;
-	run(inv, fn, &r);
+	}
+	/* admitted first: a body held for auth counts against the limits */
+	if (!body_size_ok(inv, fn) || !admit(inv, fn))
+		return;
+	if (authenticate(inv, fn))
+		run(inv, fn, &r);
 	inflight_leave(&inv->slot);
 }
 

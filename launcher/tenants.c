@@ -65,6 +65,29 @@ good_keep(const char *name, const char *text, size_t len)
 	g->len = len;
 }
 
+/* Forget the last good versions of files no longer in DIR (a tenant
+ * removed, then a broken file of the same name must not bring the old
+ * one back). Called with goods_lock held. */
+static void
+goods_forget(const char *dir)
+{
+	for (struct good **pp = &goods; *pp != NULL;) {
+		char file[4200];
+		struct stat st;
+
+		snprintf(file, sizeof(file), "%s/%s.yaml", dir, (*pp)->name);
+		if (lstat(file, &st) == 0) {
+			pp = &(*pp)->next;
+			continue;
+		}
+		struct good *g = *pp;
+		*pp = g->next;
+		free(g->name);
+		free(g->text);
+		free(g);
+	}
+}
+
 static void
 say(tenants_report_fn *report, void *arg, bool error, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -104,9 +127,9 @@ check_io(const struct manifest *t, const struct stat *fst, char *buf,
 			    t->tenant_user);
 			return buf;
 		}
-		if (pw.pw_uid == 0) {
+		if (pw.pw_uid == 0 || pw.pw_gid == 0) {
 			snprintf(buf, size, "user \"%s\": a tenant never runs "
-			    "as root", t->tenant_user);
+			    "as root (uid or group 0)", t->tenant_user);
 			return buf;
 		}
 	}
@@ -125,6 +148,13 @@ check_io(const struct manifest *t, const struct stat *fst, char *buf,
 	if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		snprintf(buf, size, "functions_dir %s: writable by group or "
 		    "others", t->functions_dir);
+		return buf;
+	}
+	if (pwp == NULL && st.st_uid != 0) {
+		/* a dynamic uid owns nothing yet: the folder is root's */
+		snprintf(buf, size, "functions_dir %s: owned by uid %u; a "
+		    "tenant with user: dynamic needs a folder owned by root",
+		    t->functions_dir, (unsigned)st.st_uid);
 		return buf;
 	}
 	if (pwp != NULL && st.st_uid != pw.pw_uid && st.st_uid != 0) {
@@ -226,6 +256,7 @@ tenants_load(struct manifest *m, const char *only, bool keep_last,
 		struct stat st;
 		char *text = NULL;
 		size_t len = 0;
+		bool have_st = false;
 		int fd;
 
 		if (!tenant_file(de->d_name, name, sizeof(name)))
@@ -244,8 +275,11 @@ tenants_load(struct manifest *m, const char *only, bool keep_last,
 			continue;
 		found = true;
 		/* never through a symlink; owner and mode of the file read */
+		memset(&st, 0, sizeof(st));
 		fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-		if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			have_st = true;
+		if (!have_st) {
 			say(report, arg, true, "%s: %s", file, fd < 0 ?
 			    strerror(errno) : "not a regular file");
 			if (fd >= 0)
@@ -270,7 +304,10 @@ tenants_load(struct manifest *m, const char *only, bool keep_last,
 			if (keep_last)
 				good_keep(name, text, len);
 		} else {
-			struct good *g = keep_last ? good_find(name) : NULL;
+			/* the last good version, only of a file that is still
+			 * the admin's */
+			struct good *g = keep_last && have_st ?
+			    good_find(name) : NULL;
 			bad++;
 			if (g != NULL && (t = parse_one(m, name, file, g->text,
 			    g->len, &st, NULL, NULL)) != NULL)
@@ -284,6 +321,8 @@ tenants_load(struct manifest *m, const char *only, bool keep_last,
 		if (t != NULL)
 			v[n++] = t;
 	}
+	if (keep_last && only == NULL)
+		goods_forget(m->tenants_dir);
 	pthread_mutex_unlock(&goods_lock);
 	closedir(d);
 	if (only != NULL && !found) {

@@ -43,7 +43,8 @@ static const char MANIFEST[] =
     "  slack: { path: @DIR@/bin/echo, auth: { hmac: { scheme: slack,"
     " secret_file: @DIR@/secrets/slack } } }\n"
     "  tok: { path: @DIR@/bin/echo, auth: { bearer: { token_files:"
-    " [@DIR@/secrets/tokens] } } }\n";
+    " [@DIR@/secrets/tokens] } } }\n"
+    "  redir: { path: @DIR@/bin/redir }\n";
 
 static void
 up(void)
@@ -63,6 +64,8 @@ up(void)
 	ck_assert(harness_write(H, "secrets/tokens", "# CI\n" TOKEN "\n",
 	    0600) == 0);
 	ck_assert(harness_write(H, "bin/echo", ECHO, 0755) == 0);
+	ck_assert(harness_write(H, "bin/redir", "#!/bin/sh\n"
+	    "printf 'Location: /fn/tok\\n\\n'\n", 0755) == 0);
 	ck_assert(harness_write(H, "manifest.yaml", MANIFEST, 0644) == 0);
 	if (harness_start_daemon(H, "manifest.yaml", NULL) != 0 ||
 	    harness_start_nginx(H, NULL) != 0)
@@ -246,6 +249,12 @@ START_TEST(bearer_token)
 	hresp_free(&r);
 	post(&r, "/fn/tok", "x", NULL, NULL);
 	assert_refused(&r, "tok", "Bearer");
+	hresp_free(&r);
+	/* a local redirect does not skip the checks, even with the token */
+	post(&r, "/fn/redir", "x", "Authorization: Bearer " TOKEN, NULL);
+	ck_assert_msg(r.status == 401, "redirect into tok: %d %s", r.status,
+	    r.body);
+	ck_assert_int_eq(harness_dir_count(H, "marks", "tok."), 1);
 	hresp_free(&r);
 	harness_sleep_ms(300);
 	log = harness_daemon_log(H);

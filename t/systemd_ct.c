@@ -57,7 +57,7 @@
  * "Building from source" but check (no "make check" here), nginx for the
  * site and curl for its health check. */
 #define PACKAGES "build-essential,autoconf,automake,pkg-config," \
-	"libfcgi-dev,libyaml-dev,nginx-light,curl"
+	"libfcgi-dev,libyaml-dev,libssl-dev,nginx-light,curl"
 #define HOST_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:" \
 	"/sbin:/bin"
 

@@ -293,7 +293,7 @@ static const char ALICE[] =
     "hosts: [alice.example.org]\n"
     "budget: { concurrency: 2, queue: 3, memory: 256M, pids: 100,"
     " cpu_quota: 150% }\n"
-    "defaults: { timeout: 10s, queue_timeout: 6s }\n"
+    "defaults: { timeout: 10s, queue_timeout: 5s }\n"
     "functions:\n"
     "  who: { path: who }\n"
     "  slow: { path: slow }\n"
@@ -361,6 +361,19 @@ tup(void)
 	    0755) == 0);
 	ck_assert(harness_write(T, "alice/fn/gw", WHO, 0775) == 0);
 	ck_assert(harness_write(T, "alice/fn/cg", CGINFO, 0755) == 0);
+	/* asks nginx for the admin endpoint, as any local process may */
+	ck_assert(harness_write(T, "alice/fn/peek", "#!/bin/sh\n"
+	    "printf 'Content-Type: text/plain\\n\\n'\n"
+	    "curl -s -o /dev/null -w '%{http_code}\\n' "
+	    "\"http://127.0.0.1:$(cat @DIR@/records/port)/fn/_/metrics\"\n",
+	    0755) == 0);
+	/* local redirects out of alice's functions */
+	ck_assert(harness_write(T, "alice/fn/hop", "#!/bin/sh\n"
+	    "printf 'Location: /fn/~bob/who\\n\\n'\n", 0755) == 0);
+	ck_assert(harness_write(T, "alice/fn/hopmain", "#!/bin/sh\n"
+	    "printf 'Location: /fn/mainwho\\n\\n'\n", 0755) == 0);
+	ck_assert(harness_write(T, "alice/fn/hopself", "#!/bin/sh\n"
+	    "printf 'Location: /fn/~alice/who\\n\\n'\n", 0755) == 0);
 	ck_assert(harness_write(T, "bob/fn/who", WHO, 0755) == 0);
 	ck_assert(harness_write(T, "tenants.d/alice.yaml", ALICE, 0644) == 0);
 	ck_assert(harness_write(T, "tenants.d/bob.yaml", BOB, 0644) == 0);
@@ -519,6 +532,39 @@ START_TEST(tenant_cgroup_folder)
 }
 END_TEST
 
+/* A tenant's function is a function: nginx lets it (127.0.0.1) ask for
+ * the admin endpoints, the daemon does not; and its local redirects stay
+ * within the tenant. */
+START_TEST(tenant_is_contained)
+{
+	struct hresp r = { 0 };
+	char port[16];
+
+	harness_skip_if(harness_not_root());
+	snprintf(port, sizeof(port), "%d", T->port);
+	ck_assert(harness_write(T, "records/port", port, 0644) == 0);
+	tget(&r, "/fn/_/metrics", NULL);
+	ck_assert_int_eq(r.status, 200);        /* the test itself may */
+	hresp_free(&r);
+	tget(&r, "/fn/~alice/peek", NULL);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_msg(strcmp(r.body, "403\n") == 0, "alice's function got "
+	    "the metrics: %s", r.body);
+	hresp_free(&r);
+	tget(&r, "/fn/~alice/hop", NULL);
+	ck_assert_msg(r.status == 502, "redirect into bob's: %d %s", r.status,
+	    r.body);
+	hresp_free(&r);
+	tget(&r, "/fn/~alice/hopmain", NULL);
+	ck_assert_int_eq(r.status, 502);
+	hresp_free(&r);
+	tget(&r, "/fn/~alice/hopself", NULL);
+	ck_assert_int_eq(r.status, 200);
+	ASSERT_HAS(r.body, "sn=/fn/~alice/who");
+	hresp_free(&r);
+}
+END_TEST
+
 /* In alice's folder: a symlink is no drop-in, a group-writable
  * executable is refused. */
 START_TEST(tenant_folder_checks)
@@ -592,6 +638,8 @@ check_tenant(const char *manifest, const char *name, char **out)
 	int st;
 
 	ck_assert(harness_path(T, manifest, mpath, sizeof(mpath)) == 0);
+	if (name == NULL)
+		argv[4] = NULL;         /* every tenant file */
 	st = harness_run(argv, NULL, NULL, out, NULL, NULL, 10000);
 	ck_assert(st >= 0 && WIFEXITED(st));
 	return WEXITSTATUS(st);
@@ -662,8 +710,20 @@ START_TEST(tenant_file_refusals)
 	ck_assert_int_eq(check_tenant("check.yaml", "gwdir", &out), 1);
 	ASSERT_HAS(out, "writable by group or others");
 	free(out);
+	ck_assert(harness_write(T, "bad.d/dynfolder.yaml", "user: dynamic\n"
+	    "functions_dir: @DIR@/alice/fn\n", 0644) == 0);
+	ck_assert_int_eq(check_tenant("check.yaml", "dynfolder", &out), 1);
+	ASSERT_HAS(out, "needs a folder owned by root");
+	free(out);
 	ck_assert_int_eq(check_tenant("check.yaml", "nosuch", &out), 1);
 	ASSERT_HAS(out, "no tenant file nosuch.yaml");
+	free(out);
+	/* plain -t (systemd's ExecReload): the broken files are warnings,
+	 * the others' reload goes on */
+	ck_assert_int_eq(check_tenant("check.yaml", NULL, &out), 0);
+	ASSERT_HAS(out, "warning: ");
+	ASSERT_HAS(out, "over.yaml:3:34: \"timeout\" 60s is above tenant_max");
+	ASSERT_HAS(out, "configuration OK");
 	free(out);
 	/* a good one */
 	ck_assert(harness_write(T, "bad.d/fine.yaml", "user: fnlt-alice\n"
@@ -804,6 +864,7 @@ suite_tenants(void)
 	tcase_add_test(tc, tenant_routes);
 	tcase_add_test(tc, tenant_folder_checks);
 	tcase_add_test(tc, tenant_cgroup_folder);
+	tcase_add_test(tc, tenant_is_contained);
 	tcase_add_test(tc, noisy_neighbour);
 	tcase_add_test(tc, tenant_file_refusals);
 	tcase_add_test(tc, broken_tenant_keeps_old);

@@ -692,7 +692,7 @@ START_TEST(test_tenant_inherits)
 	ck_assert_str_eq(t->tenant_user, "alice");
 	ck_assert_uint_eq(t->nhosts, 2);
 	ck_assert_uint_eq(t->budget.concurrency, 4);
-	ck_assert_uint_eq(t->budget.queue, 12);
+	ck_assert_uint_eq(t->budget.queue, 10);      /* the main defaults' queue */
 	ck_assert_uint_eq(t->budget.pids, 100);
 	ck_assert_uint_eq(t->budget.cpu_quota, 150);
 	f = manifest_find(t, "report");
@@ -752,6 +752,12 @@ static const struct {
 	{ "user: a\nbudget: { memory: 1K }\n", "at least 1M" },
 	{ "user: a\nlisten: unix:/x\n", "unknown key \"listen\" at top level" },
 	{ "user: a\ntenants_dir: /x\n", "unknown key \"tenants_dir\"" },
+	{ "user: a\ndefaults: { kill_grace: 1h }\n",
+	  "\"kill_grace\" 3600s is above the main manifest's defaults (2s)" },
+	{ "user: a\nfunctions:\n  f: { path: x, queue: 11 }\n",
+	  "\"queue\" 11 is above the main manifest's defaults (10)" },
+	{ "user: a\ndefaults: { queue_timeout: 1m }\n",
+	  "\"queue_timeout\" 60s is above the main manifest's defaults (5s)" },
 };
 
 START_TEST(test_tenant_refused)
