@@ -17,6 +17,7 @@ main(void)
 	srunner_add_suite(sr, suite_record());
 	srunner_add_suite(sr, suite_usage());
 	srunner_add_suite(sr, suite_auth());
+	srunner_add_suite(sr, suite_cron());
 	srunner_add_suite(sr, suite_envfiles());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -14,5 +14,6 @@ Suite *suite_record(void);
 Suite *suite_envfiles(void);
 Suite *suite_usage(void);
 Suite *suite_auth(void);
+Suite *suite_cron(void);
 
 #endif
