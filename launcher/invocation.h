@@ -63,6 +63,7 @@ struct invocation {
 	long memory_peak_kb;      /* -1: no memory controller */
 	uint64_t oom_kills;
 	int body_fd;              /* the whole body, read to check auth: (-1) */
+	const char *trigger;      /* NULL: http; "schedule" */
 	uint64_t queue_us;        /* waited in the queue */
 	bool asked_admission;     /* went through admit() */
 	uint64_t bytes_in;

@@ -17,6 +17,7 @@
 #include <fastcgi.h>
 
 #include "cgiresp.h"
+#include "fcgiwrite.h"
 #include "invokecmd.h"
 #include "manifest.h"
 #include "reply.h"
@@ -24,7 +25,6 @@
 #include "signals.h"
 
 #define MAX_HEADERS 128
-#define REQ_ID 1
 
 struct invoke_opts {
 	const char *file;
@@ -60,60 +60,17 @@ io_all(int fd, void *buf, size_t len, bool reading)
 	return true;
 }
 
-static bool
-write_all(int fd, const void *buf, size_t len)
-{
-	return io_all(fd, (void *)buf, len, false);
-}
+#define record fcgiw_record
 
-static bool
-record(int fd, int type, const void *data, size_t len)
-{
-	unsigned char h[FCGI_HEADER_LEN] = { FCGI_VERSION_1,
-	    (unsigned char)type, 0, REQ_ID,
-	    (unsigned char)(len >> 8), (unsigned char)len, 0, 0 };
-
-	return write_all(fd, h, sizeof(h)) && write_all(fd, data, len);
-}
-
-/* A name-value pair (FastCGI spec section 3.4) appended to BUF. */
-static size_t
-put_pair(unsigned char *buf, const char *name, const char *value)
-{
-	size_t n = strlen(name), v = strlen(value), pos = 0;
-	size_t lens[2] = { n, v };
-
-	for (int i = 0; i < 2; i++) {
-		if (lens[i] < 128)
-			buf[pos++] = (unsigned char)lens[i];
-		else {
-			buf[pos++] = (unsigned char)((lens[i] >> 24) | 0x80);
-			buf[pos++] = (unsigned char)(lens[i] >> 16);
-			buf[pos++] = (unsigned char)(lens[i] >> 8);
-			buf[pos++] = (unsigned char)lens[i];
-		}
-	}
-	memcpy(buf + pos, name, n);
-	memcpy(buf + pos + n, value, v);
-	return pos + n + v;
-}
-
+/* One param; a value too long for a record is said. */
 static bool
 param(int fd, const char *name, const char *value)
 {
-	size_t need = strlen(name) + strlen(value) + 8;
-	unsigned char *buf;
-	bool ok;
-
-	if (need > 65535) {
+	if (strlen(name) + strlen(value) + 8 > 65535) {
 		fprintf(stderr, "fnlauncher: invoke: %s is too long\n", name);
 		return false;
 	}
-	if ((buf = malloc(need)) == NULL)
-		return false;
-	ok = record(fd, FCGI_PARAMS, buf, put_pair(buf, name, value));
-	free(buf);
-	return ok;
+	return fcgiw_param(fd, name, value);
 }
 
 /* "X-Foo-Bar" -> "HTTP_X_FOO_BAR" (RFC 3875 section 4.1.18). */
@@ -181,7 +138,7 @@ spool_stdin(void)
 	if (fd < 0)
 		return -1;
 	while ((n = read(0, buf, sizeof(buf))) > 0)
-		if (!write_all(fd, buf, (size_t)n)) {
+		if (!fcgiw_all(fd, buf, (size_t)n)) {
 			close(fd);
 			return -1;
 		}

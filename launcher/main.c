@@ -18,6 +18,7 @@
 #include "server.h"
 #include "signals.h"
 #include "tenants.h"
+#include "scheduler.h"
 #include "usage.h"
 
 #define DEFAULT_MANIFEST SYSCONFDIR "/fnlauncher/fnlauncher.yaml"
@@ -137,6 +138,7 @@ check_manifest(const char *file, const char *tenant)
 		dynid_load(m);
 		preflight_identities(m, print_problem, (void *)file);
 		cgroup_describe(m, print_problem, (void *)file);
+		scheduler_describe(m, print_problem, (void *)file);
 		manifest_free(m);
 		if (bad > 0)
 			return 1;

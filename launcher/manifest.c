@@ -216,6 +216,9 @@ fn_spec_clear(struct fn_spec *s)
 	free(s->group);
 	free(s->cwd);
 	free(s->tenant);
+	free(s->schedule);
+	free(s->schedule_method);
+	free(s->schedule_body);
 	fn_auth_clear(&s->auth);
 	memset(s, 0, sizeof(*s));
 }
@@ -234,10 +237,13 @@ fn_spec_copy(struct fn_spec *dst, const struct fn_spec *src)
 	t.name = t.path = t.content_type = t.user = t.group = t.cwd = NULL;
 	t.args = t.methods = t.pass_env = t.pass_params = t.env_files = NULL;
 	t.env = NULL;
-	t.tenant = NULL;
+	t.tenant = t.schedule = t.schedule_method = t.schedule_body = NULL;
 	memset(&t.auth, 0, sizeof(t.auth));
 	if (dup_str(&t.name, src->name) < 0 ||
 	    dup_str(&t.tenant, src->tenant) < 0 ||
+	    dup_str(&t.schedule, src->schedule) < 0 ||
+	    dup_str(&t.schedule_method, src->schedule_method) < 0 ||
+	    dup_str(&t.schedule_body, src->schedule_body) < 0 ||
 	    dup_str(&t.path, src->path) < 0 ||
 	    dup_strv(&t.args, src->args, src->nargs) < 0 ||
 	    dup_strv(&t.methods, src->methods, src->nmethods) < 0 ||
@@ -571,6 +577,11 @@ spec_apply(struct fn_spec *d, const struct mpart *p)
 	    (HAS(p, USER) && replace_str(&d->user, s->user) < 0) ||
 	    (HAS(p, GROUP) && replace_str(&d->group, s->group) < 0) ||
 	    (HAS(p, CWD) && replace_str(&d->cwd, s->cwd) < 0) ||
+	    (HAS(p, SCHEDULE) && replace_str(&d->schedule, s->schedule) < 0) ||
+	    (HAS(p, SCHEDULE_METHOD) &&
+	    replace_str(&d->schedule_method, s->schedule_method) < 0) ||
+	    (HAS(p, SCHEDULE_BODY) &&
+	    replace_str(&d->schedule_body, s->schedule_body) < 0) ||
 	    (HAS(p, ARGS) &&
 	    replace_strv(&d->args, &d->nargs, s->args, s->nargs) < 0) ||
 	    (HAS(p, METHODS) && replace_strv(&d->methods, &d->nmethods,

@@ -108,6 +108,9 @@ struct fn_spec {
 	bool dropin;              /* true: served from functions_dir */
 	char *tenant;             /* its tenant's name; NULL: the main manifest's */
 	struct fn_auth auth;      /* auth: before spawning (functions only) */
+	char *schedule;           /* cron.h expression; NULL: none (functions only) */
+	char *schedule_method;    /* NULL: GET */
+	char *schedule_body;      /* NULL: none */
 };
 
 /* An allow_from entry: address and prefix length, IPv4 or IPv6. */

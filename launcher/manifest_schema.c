@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "manifest_schema.h"
+#include "cron.h"
 #include "units.h"
 
 #define HOUR_MS (60ull * 60 * 1000)
@@ -153,6 +154,29 @@ valid_abs_path(const char *s)
 	return s[0] == '/' && strlen(s) < 4096;
 }
 
+/* A schedule (cron.h); the message is kept for the error. */
+static const char *
+check_schedule(const char *s)
+{
+	static __thread char why[200];
+	struct cron c;
+
+	return cron_parse(s, &c, why, sizeof(why)) == 0 ? NULL : why;
+}
+
+static const char *
+check_any(const char *s)
+{
+	(void)s;
+	return NULL;
+}
+
+static const char *
+check_method(const char *s)
+{
+	return units_valid_method(s) ? NULL : "must be a method (GET, POST...)";
+}
+
 static const char *
 check_scheme(const char *s)
 {
@@ -259,6 +283,11 @@ static const struct field spec_fields[MSPEC_COUNT] = {
 	[MSPEC_QUEUE_TIMEOUT] = NUM("queue_timeout", K_DURATION,
 	    SF(queue_timeout_ms), 0, HOUR_MS, "at most 1h"),
 	[MSPEC_AUTH] = OTHER("auth", K_AUTH, 0, 0),
+	[MSPEC_SCHEDULE] = STR("schedule", SF(schedule), check_schedule),
+	[MSPEC_SCHEDULE_METHOD] = STR("schedule_method", SF(schedule_method),
+	    check_method),
+	[MSPEC_SCHEDULE_BODY] = STR("schedule_body", SF(schedule_body),
+	    check_any),
 };
 
 /* auth: (base: fn_spec.auth) */
@@ -977,7 +1006,9 @@ walk_fields(struct mschema *w, const struct ynode *map,
 		for (j = 0; j < n && strcmp(fields[j].key, k->text) != 0; j++)
 			;
 		if (j == n || (w->in_defaults && fields == spec_fields &&
-		    (j == MSPEC_PATH || j == MSPEC_ARGS || j == MSPEC_AUTH))) {
+		    (j == MSPEC_PATH || j == MSPEC_ARGS || j == MSPEC_AUTH ||
+		    j == MSPEC_SCHEDULE || j == MSPEC_SCHEDULE_METHOD ||
+		    j == MSPEC_SCHEDULE_BODY))) {
 			werr(w, k, "unknown key \"%s\" %s%s",
 			    q(qb, sizeof(qb), k->text),
 			    ctx ? "in " : "at top level", ctx ? ctx : "");

@@ -48,6 +48,7 @@ struct fnm {
 	unsigned long long qbucket[NBOUND];  /* queue waits, not cumulative */
 	unsigned long long qcount;
 	double qsum;
+	unsigned long long sched_runs, sched_skipped;
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -143,6 +144,20 @@ metrics_record(const struct metrics_sample *s)
 		e->sum += s->duration_s;
 		e->cpu_user += s->cpu_user_s;
 		e->cpu_sys += s->cpu_sys_s;
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+void
+metrics_schedule(const char *function, bool skipped)
+{
+	pthread_mutex_lock(&lock);
+	struct fnm *e = entry(function);
+	if (e != NULL) {
+		if (skipped)
+			e->sched_skipped++;
+		else
+			e->sched_runs++;
 	}
 	pthread_mutex_unlock(&lock);
 }
@@ -260,6 +275,12 @@ render_fn(struct out *o, const struct fnm *e, int part)
 		    "fnlauncher_queue_wait_seconds_count{%s} %llu\n",
 		    e->labels, e->qcount, e->labels, e->qsum, e->labels, e->qcount);
 		break;
+	case 7:
+		if (e->sched_runs + e->sched_skipped > 0)
+			put(o, "fnlauncher_schedule_runs_total{%s} %llu\n"
+			    "fnlauncher_schedule_skipped_total{%s} %llu\n",
+			    e->labels, e->sched_runs, e->labels, e->sched_skipped);
+		break;
 	case 6:
 		if (e->name[0] != '\0')
 			put(o, "fnlauncher_queued{%s} %u\n", e->labels,
@@ -292,11 +313,14 @@ metrics_render(size_t *len)
 		"# TYPE fnlauncher_queue_wait_seconds histogram\n",
 		"# HELP fnlauncher_queued Requests waiting in the queue now.\n"
 		"# TYPE fnlauncher_queued gauge\n",
+		"# HELP fnlauncher_schedule_runs_total Scheduled runs started; skipped: due while the one before still ran.\n"
+		"# TYPE fnlauncher_schedule_runs_total counter\n"
+		"# TYPE fnlauncher_schedule_skipped_total counter\n",
 	};
 	struct out o = { 0 };
 
 	pthread_mutex_lock(&lock);
-	for (int part = 0; part < 7; part++) {
+	for (int part = 0; part < 8; part++) {
 		put(&o, "%s", head[part]);
 		for (size_t b = 0; b < NBUCKET; b++)
 			for (const struct fnm *e = table[b]; e != NULL; e = e->next)

@@ -29,6 +29,10 @@ void metrics_record(const struct metrics_sample *s);
 void metrics_body_reader(bool fast);
 void metrics_body_fallback(void);
 
+/* A scheduled run of FUNCTION started, or (SKIPPED) was skipped: the
+ * one before still ran. */
+void metrics_schedule(const char *function, bool skipped);
+
 /* A SIGHUP reload succeeded or failed. */
 void metrics_reload(bool ok);
 

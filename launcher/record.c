@@ -185,6 +185,7 @@ record_format(const struct fn_record *r, char *buf, size_t size)
 		field(buf, size, &pos, "redirected_from", r->redirected_from,
 		    STR_MAX);
 	field(buf, size, &pos, "remote_addr", r->remote_addr, 64);
+	field(buf, size, &pos, "trigger", r->trigger ? r->trigger : "http", 16);
 	/* the last comma becomes the end of the object */
 	buf[pos - 1] = '}';
 	buf[pos++] = '\n';

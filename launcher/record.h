@@ -25,6 +25,7 @@ struct fn_record {
 	const char *outcome;       /* ok, error, timeout, crashed, ... */
 	const char *error;         /* the code fnlauncher answered with, or NULL */
 	const char *redirected_from; /* a local redirect's first function, or NULL */
+	const char *trigger;       /* "http" (NULL) or "schedule" */
 	const char *remote_addr;
 	int status;
 	int exit_code;             /* -1: none (killed or never ran) */

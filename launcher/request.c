@@ -22,6 +22,7 @@
 #include "server.h"
 #include "tenants.h"
 #include "auth.h"
+#include "scheduler.h"
 #include "units.h"
 
 #define DRAIN_BODY_MAX (64 * 1024)  /* unread body we read to keep a conn */
@@ -225,7 +226,8 @@ authenticate(struct invocation *inv, const struct fn_spec *fn)
 	int n, fd;
 	enum auth_result r;
 
-	if (!fn->auth.on)
+	/* the admin's own schedule: its checks are for HTTP requests */
+	if (!fn->auth.on || inv->trigger != NULL)
 		return true;
 	/* Its checks are over the request's own headers and body: a local
 	 * redirect (a GET without the body) never passes them, and must not
@@ -408,6 +410,12 @@ dispatch(struct invocation *inv)
 		    "Retry-After: 1\r\n");
 		return;
 	}
+	/* the scheduler's own requests carry its key (scheduler.h) */
+	const char *trig = param(inv, "FN_TRIGGER"), *tkey;
+	if (trig != NULL && strcmp(trig, "schedule") == 0 &&
+	    (tkey = param(inv, "FN_TRIGGER_KEY")) != NULL &&
+	    *scheduler_key() != '\0' && strcmp(tkey, scheduler_key()) == 0)
+		inv->trigger = "schedule";
 	if (*inv->method == '\0') {
 		reject(inv, 400, "bad_request", "no REQUEST_METHOD", NULL, NULL);
 		return;
@@ -519,6 +527,7 @@ record(struct invocation *inv)
 		.method = inv->method, .uri = inv->uri,
 		.outcome = inv->outcome ? inv->outcome : "error",
 		.error = inv->code, .redirected_from = inv->redirected_from,
+		.trigger = inv->trigger,
 		.remote_addr = inv->remote_addr, .status = inv->status,
 		.exit_code = inv->exit_code, .signal = inv->signal,
 		.duration_us = invocation_elapsed_us(inv),

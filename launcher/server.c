@@ -36,6 +36,7 @@
 #include "fnlog.h"
 #include "inflight.h"
 #include "tenants.h"
+#include "scheduler.h"
 #include "listener.h"
 #include "metrics.h"
 #include "mref.h"
@@ -349,6 +350,7 @@ reload(void)
 		return;
 	}
 	nspool_sweep(true);     /* functions may have changed hands */
+	scheduler_load(m);
 	fnlog(FNLOG_INFO, "reloaded %s (functions: %zu, tenants: %zu)",
 	    srv.file, n, m->ntenants);
 	metrics_reload(true);
@@ -512,8 +514,13 @@ server_run(int sfd)
 		fnlog(FNLOG_WARN, "NOTIFY_SOCKET: %s", strerror(errno));
 	fnlog(FNLOG_INFO, "listening on %s (functions: %zu, workers: %u)",
 	    srv.lst.desc, mr->m->nfunctions, mr->m->workers);
+	if (scheduler_start() < 0)
+		fnlog(FNLOG_ERROR, "cannot start the scheduler: schedules do not run");
+	else
+		scheduler_load(mr->m);
 	mref_put(mr);
 	loop(sfd);
+	scheduler_stop();       /* no new run once the drain begins */
 	drain();
 	listener_close(&srv.lst);
 	cgroup_cleanup();

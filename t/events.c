@@ -14,6 +14,7 @@
 #include "harness_check.h"
 
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +274,155 @@ START_TEST(bearer_token)
 }
 END_TEST
 
+/* ---- schedules ------------------------------------------------------------ */
+
+static struct harness *S;
+
+#define SCHED_MANIFEST(extra) \
+    "prefix: /fn/\n" \
+    "log: { invocations: @DIR@/records.jsonl }\n" \
+    "defaults: { timeout: 10s, kill_grace: 1s, env: { MARKS: @DIR@/marks } }\n" \
+    "functions:\n" \
+    "  slowtick: { path: @DIR@/bin/slowtick, schedule: \"@every 1s\" }\n" \
+    extra
+
+/* appends "START END" (seconds.nanoseconds) of its run to marks/NAME */
+#define TICK(nap) "#!/bin/sh\ns=$(date +%s.%N)\n" nap \
+    "echo \"$s $(date +%s.%N)\" >> \"$MARKS/$FN_NAME\"\n" \
+    "printf 'Content-Type: text/plain\\n\\nok\\n'\n"
+
+static void
+sup(void)
+{
+	char dir[512];
+
+	S = harness_new();
+	ck_assert_msg(S != NULL, "cannot make the temp dir");
+	ck_assert(harness_path(S, "marks", dir, sizeof(dir)) == 0);
+	ck_assert(mkdir(dir, 01777) == 0 && chmod(dir, 01777) == 0);
+	ck_assert(harness_write(S, "bin/tick", TICK(""), 0755) == 0);
+	ck_assert(harness_write(S, "bin/slowtick", TICK("sleep 2.5\n"),
+	    0755) == 0);
+	ck_assert(harness_write(S, "manifest.yaml", SCHED_MANIFEST(
+	    "  tick: { path: @DIR@/bin/tick, schedule: \"@every 1s\" }\n"),
+	    0644) == 0);
+	if (harness_start_daemon(S, "manifest.yaml", NULL) != 0 ||
+	    harness_start_nginx(S, NULL) != 0)
+		harness_abort(&S, "could not start nginx and the daemon");
+}
+
+static void
+sdown(void)
+{
+	harness_free(S);
+	S = NULL;
+}
+
+/* The runs of NAME so far: their start and end times. */
+static int
+runs_of(const char *name, double *start, double *end, int max)
+{
+	char rel[64], path[512], *text, *p;
+	int n = 0;
+
+	snprintf(rel, sizeof(rel), "marks/%s", name);
+	ck_assert(harness_path(S, rel, path, sizeof(path)) == 0);
+	if ((text = harness_read_file(path, NULL)) == NULL)
+		return 0;
+	for (p = text; *p != '\0' && n < max; n++) {
+		char *e;
+		start[n] = strtod(p, &e);
+		end[n] = strtod(e, &p);
+		while (*p == '\n')
+			p++;
+	}
+	free(text);
+	return n;
+}
+
+/* @every 1s runs once a second, on the second (UTC seconds), each run
+ * a request of its own with "trigger": "schedule" in its record. */
+START_TEST(every_second_on_time)
+{
+	double st[64], en[64];
+	char path[512], *recs, *p;
+	int n, k = 0;
+
+	harness_sleep_ms(4200);
+	n = runs_of("tick", st, en, 64);
+	ck_assert_msg(n >= 3, "%d runs of @every 1s in 4.2 s", n);
+	for (int i = 0; i < n; i++) {
+		double frac = st[i] - (double)(long long)st[i];
+		ck_assert_msg(frac < 0.3, "run %d started %.3f s after its "
+		    "second", i, frac);
+		if (i > 0)
+			ck_assert_msg(st[i] - st[i - 1] > 0.7 &&
+			    st[i] - st[i - 1] < 1.3, "runs %d and %d %.3f s "
+			    "apart", i - 1, i, st[i] - st[i - 1]);
+	}
+	ck_assert(harness_path(S, "records.jsonl", path, sizeof(path)) == 0);
+	recs = harness_read_file(path, NULL);
+	ck_assert_ptr_nonnull(recs);
+	for (p = recs; (p = strstr(p, "\"function\":\"tick\"")) != NULL; p++) {
+		char *nl = strchr(p, '\n');
+		ck_assert_msg(nl && memmem(p, (size_t)(nl - p),
+		    "\"status\":200", 12) && memmem(p, (size_t)(nl - p),
+		    "\"trigger\":\"schedule\"", 20), "%.*s",
+		    (int)(nl ? nl - p : 80), p);
+		k++;
+	}
+	ck_assert_msg(k >= n - 1, "%d records for %d runs", k, n);
+	free(recs);
+}
+END_TEST
+
+/* A run of 2.5 s every second: the runs due meanwhile are skipped (and
+ * counted), never two at once. */
+START_TEST(overlap_skipped)
+{
+	double st[64], en[64];
+	struct hresp r = { 0 };
+	int n;
+
+	harness_sleep_ms(5500);
+	n = runs_of("slowtick", st, en, 64);
+	ck_assert_msg(n >= 1, "slowtick never ran");
+	for (int i = 1; i < n; i++)
+		ck_assert_msg(st[i] >= en[i - 1], "run %d began at %.3f before "
+		    "run %d ended at %.3f", i, st[i], i - 1, en[i - 1]);
+	harness_req(S, &r, "/fn/_/metrics", NULL);
+	ck_assert_msg(strstr(r.body, "fnlauncher_schedule_skipped_total"
+	    "{function=\"slowtick\",tenant=\"\"} ") != NULL, "%s", r.body);
+	const char *sk = strstr(r.body, "fnlauncher_schedule_skipped_total"
+	    "{function=\"slowtick\",tenant=\"\"} ");
+	ck_assert_msg(atoi(strchr(sk, '}') + 2) >= 2, "skipped: %.80s", sk);
+	hresp_free(&r);
+}
+END_TEST
+
+/* SIGHUP with tick gone and tock new: tick stops, tock starts. */
+START_TEST(reload_changes_schedules)
+{
+	double st[64], en[64];
+	int before, after;
+
+	ck_assert(harness_write(S, "bin/tock", TICK(""), 0755) == 0);
+	ck_assert(harness_write(S, "manifest.yaml", SCHED_MANIFEST(
+	    "  tock: { path: @DIR@/bin/tick, schedule: \"* * * * *\" }\n"
+	    "  tick2: { path: @DIR@/bin/tick, schedule: \"@every 1s\" }\n"),
+	    0644) == 0);
+	ck_assert_int_eq(kill(S->daemon_pid, SIGHUP), 0);
+	harness_sleep_ms(1500);
+	before = runs_of("tick", st, en, 64);
+	harness_sleep_ms(2500);
+	after = runs_of("tick", st, en, 64);
+	ck_assert_msg(after == before, "tick ran %d more times after it was "
+	    "removed", after - before);
+	ck_assert_msg(runs_of("tick2", st, en, 64) >= 2, "tick2 (added) "
+	    "ran %d times", runs_of("tick2", st, en, 64));
+}
+END_TEST
+
 static Suite *
 suite_events(void)
 {
@@ -282,6 +432,11 @@ suite_events(void)
 	tcase_add_test(tc, github_signature);
 	tcase_add_test(tc, slack_signature_and_replay);
 	tcase_add_test(tc, bearer_token);
+	suite_add_tcase(s, tc);
+	tc = harness_tcase("schedules", 60, sup, sdown, NULL, NULL);
+	tcase_add_test(tc, every_second_on_time);
+	tcase_add_test(tc, overlap_skipped);
+	tcase_add_test(tc, reload_changes_schedules);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -18,7 +18,7 @@ static const char *const keys[] = {
 	"outcome", "exit_code", "signal", "duration_ms", "queue_ms",
 	"cpu_user_ms", "cpu_sys_ms",
 	"max_rss_kb", "bytes_in", "bytes_out", "memory_peak_kb", "oom_kills",
-	"error", "remote_addr",
+	"error", "remote_addr", "trigger",
 };
 
 static struct fn_record
@@ -69,7 +69,7 @@ START_TEST(test_plain)
 	    "\"cpu_sys_ms\":0.000,"
 	    "\"max_rss_kb\":2048,\"bytes_in\":0,\"bytes_out\":12,"
 	    "\"memory_peak_kb\":null,\"oom_kills\":null,"
-	    "\"error\":null,\"remote_addr\":\"127.0.0.1\"}\n");
+	    "\"error\":null,\"remote_addr\":\"127.0.0.1\",\"trigger\":\"http\"}\n");
 	r.memory_peak_kb = 10240;
 	r.oom_kills = 1;
 	r.tenant = "alice";
