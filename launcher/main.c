@@ -183,6 +183,7 @@ main(int argc, char **argv)
 	if (o.check)
 		return check_manifest(o.file, o.tenant);
 	hold_std_fds();
+	preflight_listen(o.listen);
 	if ((sfd = signals_take()) < 0 ||   /* before any thread starts */
 	    server_subreaper() < 0 ||
 	    server_load(o.file) < 0 ||

@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -137,17 +138,28 @@ check_privileged(const struct manifest *m, const struct fn_spec *fn,
 /* The unix socket's folder: a start by hand fails without it (with
  * systemd, RuntimeDirectory= makes /run/fnlauncher, or the socket unit
  * holds the socket). */
+static const char *listen_override;
+
+void
+preflight_listen(const char *addr)
+{
+	listen_override = addr;
+}
+
 static void
 check_socket_folder(const struct manifest *m, preflight_report report,
     void *arg)
 {
 	char dir[PATH_MAX], msg[2 * PATH_MAX + 256];
 	const char *path, *slash;
+	const char *listen = listen_override ? listen_override : m->listen;
 	struct stat st;
 
-	if (m->listen == NULL || strncmp(m->listen, "unix:", 5) != 0)
+	/* socket activation: systemd holds the socket */
+	if (listen == NULL || strncmp(listen, "unix:", 5) != 0 ||
+	    getenv("LISTEN_FDS") != NULL)
 		return;
-	path = m->listen + 5;
+	path = listen + 5;
 	slash = strrchr(path, '/');
 	if (slash == NULL || slash == path ||
 	    (size_t)(slash - path) >= sizeof(dir))

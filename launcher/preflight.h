@@ -16,6 +16,10 @@ typedef void (*preflight_report)(enum preflight_level level,
  * neither switch users nor isolate; as root, every manifest function's
  * user must exist and its executable pass execcheck(). Each problem goes
  * to REPORT. Returns the number of errors. */
+/* The daemon listens on ADDR (-s), not on the manifest's listen: the
+ * socket folder check looks at ADDR. */
+void preflight_listen(const char *addr);
+
 size_t preflight(const struct manifest *m, preflight_report report,
     void *arg);
 
