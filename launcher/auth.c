@@ -18,6 +18,8 @@
 #include <openssl/params.h>
 
 #include "auth.h"
+#include "envfiles.h"
+#include "units.h"
 #include "manifest_schema.h"
 
 /* ---- pure parts ---------------------------------------------------------- */
@@ -40,18 +42,6 @@ header_of(char *const *params, const char *name)
 		if (strncmp(*params, key, n) == 0)
 			return *params + n;
 	return NULL;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 bool
@@ -77,7 +67,8 @@ auth_hmac_matches(const char *alg, const void *key, size_t keylen,
 	    hexlen != 2 * maclen)
 		goto out;
 	for (size_t i = 0; i < maclen; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = units_hexval(hex[2 * i]);
+		int lo = units_hexval(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			goto out;
 		want[i] = (unsigned char)(hi << 4 | lo);
@@ -265,44 +256,6 @@ auth_challenge(const struct fn_auth *a, char *buf, size_t size)
 
 /* ---- loading ------------------------------------------------------------- */
 
-/* FILE's bytes (owned by the daemon's user, mode 0600 or less). */
-static char *
-read_secret(const char *file, size_t *len, char *why, size_t wlen)
-{
-	struct stat st;
-	char *buf = NULL;
-	ssize_t r;
-	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-
-	if (fd < 0) {
-		snprintf(why, wlen, "%s", strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		snprintf(why, wlen, "not a regular file");
-	else if (st.st_uid != geteuid())
-		snprintf(why, wlen, "owned by uid %u, not by the daemon's user",
-		    (unsigned)st.st_uid);
-	else if (st.st_mode & 077)
-		snprintf(why, wlen, "mode %04o: group or others may read or "
-		    "write it (chmod 600)", (unsigned)(st.st_mode & 07777));
-	else if (st.st_size > AUTH_FILE_MAX || st.st_size == 0)
-		snprintf(why, wlen, "empty, or larger than %d bytes",
-		    AUTH_FILE_MAX);
-	else if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		snprintf(why, wlen, "out of memory");
-	else if ((r = read(fd, buf, (size_t)st.st_size)) != st.st_size) {
-		snprintf(why, wlen, "short read");
-		free(buf);
-		buf = NULL;
-	} else {
-		*len = (size_t)r;
-		buf[r] = '\0';
-	}
-	close(fd);
-	return buf;
-}
-
 /* Lines of TEXT that are tokens (blank and '#' lines skipped, blanks
  * around them trimmed) appended to A's tokens. */
 static int
@@ -343,8 +296,8 @@ load_one(struct fn_spec *s, struct manifest_errors *errs)
 	if (!a->on)
 		return 0;
 	for (size_t i = 0; i < a->ntoken_files; i++) {
-		char *text = read_secret(a->token_files[i], &len, why,
-		    sizeof(why));
+		char *text = envfiles_read_private(a->token_files[i],
+		    AUTH_FILE_MAX, &len, why, sizeof(why));
 		if (text == NULL || add_tokens(a, text) < 0) {
 			(void)manifest_error_add(errs, 0, 0, "function %s: "
 			    "auth.bearer token_files %s: %s", s->name,
@@ -362,7 +315,8 @@ load_one(struct fn_spec *s, struct manifest_errors *errs)
 		rc = -1;
 	}
 	if (a->secret_file != NULL) {
-		char *sec = read_secret(a->secret_file, &len, why, sizeof(why));
+		char *sec = envfiles_read_private(a->secret_file,
+		    AUTH_FILE_MAX, &len, why, sizeof(why));
 		if (sec == NULL) {
 			(void)manifest_error_add(errs, 0, 0, "function %s: "
 			    "auth.hmac secret_file %s: %s", s->name,

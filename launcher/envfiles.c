@@ -75,19 +75,18 @@ fail:
 	return -1;
 }
 
-/* FILE's variables, checked and parsed. */
-static int
-read_one(const char *file, struct fn_kv **kv, size_t *n, char *why,
+char *
+envfiles_read_private(const char *file, size_t max, size_t *len, char *why,
     size_t wlen)
 {
 	char *buf = NULL;
 	struct stat st;
 	ssize_t r;
-	int fd, rc = -1;
+	int fd;
 
 	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
 		snprintf(why, wlen, "%s", strerror(errno));
-		return -1;
+		return NULL;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
 		snprintf(why, wlen, "not a regular file");
@@ -97,16 +96,36 @@ read_one(const char *file, struct fn_kv **kv, size_t *n, char *why,
 	else if (st.st_mode & 077)
 		snprintf(why, wlen, "mode %04o: group or others may read or "
 		    "write it (chmod 600)", (unsigned)(st.st_mode & 07777));
-	else if (st.st_size > ENVFILES_MAX_BYTES)
-		snprintf(why, wlen, "larger than %d bytes", ENVFILES_MAX_BYTES);
+	else if ((size_t)st.st_size > max)
+		snprintf(why, wlen, "larger than %zu bytes", max);
 	else if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
 		snprintf(why, wlen, "out of memory");
-	else if ((r = read(fd, buf, (size_t)st.st_size)) != st.st_size)
+	else if ((r = read(fd, buf, (size_t)st.st_size)) != st.st_size) {
 		snprintf(why, wlen, "short read");
-	else
-		rc = envfiles_parse(buf, (size_t)r, kv, n, why, wlen);
-	free(buf);
+		free(buf);
+		buf = NULL;
+	} else {
+		*len = (size_t)r;
+		buf[r] = '\0';
+	}
 	close(fd);
+	return buf;
+}
+
+/* FILE's variables, checked and parsed. */
+static int
+read_one(const char *file, struct fn_kv **kv, size_t *n, char *why,
+    size_t wlen)
+{
+	size_t len = 0;
+	char *buf = envfiles_read_private(file, ENVFILES_MAX_BYTES, &len, why,
+	    wlen);
+	int rc;
+
+	if (buf == NULL)
+		return -1;
+	rc = envfiles_parse(buf, len, kv, n, why, wlen);
+	free(buf);
 	return rc;
 }
 

@@ -19,6 +19,13 @@
 int envfiles_parse(const char *text, size_t len, struct fn_kv **out,
     size_t *n, char *why, size_t wlen);
 
+/* FILE's contents (malloc'd, NUL-terminated, *LEN bytes) when it is a
+ * regular file of at most MAX bytes, owned by the daemon's user and not
+ * readable or writable by group or others (never through a symlink);
+ * else NULL and the reason in WHY. For secrets: env_files, auth:. */
+char *envfiles_read_private(const char *file, size_t max, size_t *len,
+    char *why, size_t wlen);
+
 /* Read every env_files of M's defaults and functions into their env.
  * A file must be owned by the daemon's user (root) and not readable or
  * writable by group or others. 0, or -1 with each problem appended to

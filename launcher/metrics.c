@@ -226,11 +226,29 @@ put(struct out *o, const char *fmt, ...)
 	}
 }
 
+/* A histogram's lines: cumulative buckets, +Inf, sum and count (none
+ * while it has no observation). */
 static void
-render_fn(struct out *o, const struct fnm *e, int part)
+histogram(struct out *o, const char *name, const char *labels,
+    const unsigned long long *bucket, unsigned long long count, double sum)
 {
 	unsigned long long cum = 0;
 
+	if (count == 0)
+		return;
+	for (size_t b = 0; b < NBOUND; b++) {
+		cum += bucket[b];
+		put(o, "%s_bucket{%s,le=\"%g\"} %llu\n", name, labels, bounds[b],
+		    cum);
+	}
+	put(o, "%s_bucket{%s,le=\"+Inf\"} %llu\n%s_sum{%s} %.6f\n"
+	    "%s_count{%s} %llu\n", name, labels, count, name, labels, sum,
+	    name, labels, count);
+}
+
+static void
+render_fn(struct out *o, const struct fnm *e, int part)
+{
 	switch (part) {
 	case 0:
 		for (size_t i = 0; i < NOUTCOME; i++)
@@ -239,17 +257,8 @@ render_fn(struct out *o, const struct fnm *e, int part)
 				    e->labels, outcomes[i], e->outcome[i]);
 		break;
 	case 1:
-		if (e->count == 0)
-			break;
-		for (size_t b = 0; b < NBOUND; b++) {
-			cum += e->bucket[b];
-			put(o, "fnlauncher_invocation_duration_seconds_bucket{%s,le=\"%g\"} %llu\n",
-			    e->labels, bounds[b], cum);
-		}
-		put(o, "fnlauncher_invocation_duration_seconds_bucket{%s,le=\"+Inf\"} %llu\n"
-		    "fnlauncher_invocation_duration_seconds_sum{%s} %.6f\n"
-		    "fnlauncher_invocation_duration_seconds_count{%s} %llu\n",
-		    e->labels, e->count, e->labels, e->sum, e->labels, e->count);
+		histogram(o, "fnlauncher_invocation_duration_seconds", e->labels,
+		    e->bucket, e->count, e->sum);
 		break;
 	case 2:
 		if (e->name[0] != '\0')
@@ -263,17 +272,8 @@ render_fn(struct out *o, const struct fnm *e, int part)
 			    e->labels, e->cpu_user, e->labels, e->cpu_sys);
 		break;
 	case 5:
-		if (e->qcount == 0)
-			break;
-		for (size_t b = 0; b < NBOUND; b++) {
-			cum += e->qbucket[b];
-			put(o, "fnlauncher_queue_wait_seconds_bucket{%s,le=\"%g\"} %llu\n",
-			    e->labels, bounds[b], cum);
-		}
-		put(o, "fnlauncher_queue_wait_seconds_bucket{%s,le=\"+Inf\"} %llu\n"
-		    "fnlauncher_queue_wait_seconds_sum{%s} %.6f\n"
-		    "fnlauncher_queue_wait_seconds_count{%s} %llu\n",
-		    e->labels, e->qcount, e->labels, e->qsum, e->labels, e->qcount);
+		histogram(o, "fnlauncher_queue_wait_seconds", e->labels,
+		    e->qbucket, e->qcount, e->qsum);
 		break;
 	case 7:
 		if (e->sched_runs + e->sched_skipped > 0)

@@ -188,18 +188,6 @@ nomem:
 	return -1;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 void
 route_decode_path(const char *path, size_t len, char *out)
 {
@@ -208,8 +196,8 @@ route_decode_path(const char *path, size_t len, char *out)
 	for (size_t i = 0; i < len; i++) {
 		int hi, lo;
 		if (path[i] == '%' && i + 2 < len &&
-		    (hi = hexval(path[i + 1])) >= 0 &&
-		    (lo = hexval(path[i + 2])) >= 0 && (hi | lo) != 0) {
+		    (hi = units_hexval(path[i + 1])) >= 0 &&
+		    (lo = units_hexval(path[i + 2])) >= 0 && (hi | lo) != 0) {
 			out[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else

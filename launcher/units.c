@@ -325,3 +325,15 @@ units_listen(const char *s, const char **err)
 			return fail(err, usage);
 	return listen_port(colon + 1, err);
 }
+
+int
+units_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -25,6 +25,9 @@ int units_mode(const char *s, mode_t *mode, const char **err);
 /* A function name: [A-Za-z0-9][A-Za-z0-9._-]{0,63}. */
 bool units_valid_name(const char *s);
 
+/* The value of hex digit C (either case), or -1. */
+int units_hexval(char c);
+
 /* An HTTP method token: upper-case letters only, 1..32 chars. */
 bool units_valid_method(const char *s);
 
