@@ -271,6 +271,11 @@ set_layers(struct envb *b, const struct cgienv_in *in, const char *timeout)
 	set(b, "SCRIPT_FILENAME", fn->path);
 	set(b, "FN_NAME", fn->name);
 	set(b, "FN_TIMEOUT_MS", timeout);
+	set(b, "FN_TRIGGER", in->trigger ? in->trigger : "http");
+	if (in->job_id != NULL) {
+		set(b, "FN_JOB_ID", in->job_id);
+		set(b, "FN_JOB_ATTEMPT", in->attempt);
+	}
 	set(b, "PATH", CGIENV_PATH);
 	for (i = 0; i < fn->npass_params; i++)
 		set(b, fn->pass_params[i],
@@ -299,7 +304,7 @@ cgienv_build(const struct cgienv_in *in)
 		return NULL;
 	if (collect_params(&b, in->params) == -1)
 		return NULL;
-	b.cap_s = 9 + fn->npass_params + fn->npass_env + fn->nenv;
+	b.cap_s = 12 + fn->npass_params + fn->npass_env + fn->nenv;
 	b.s = calloc(b.cap_s, sizeof(*b.s));
 	if (b.s == NULL)
 		goto out;

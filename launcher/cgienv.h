@@ -17,6 +17,9 @@ struct cgienv_in {
 	const char *request_id;
 	uint64_t timeout_ms;
 	char *const *daemon_env;    /* the daemon's environ, for pass_env */
+	const char *trigger;        /* FN_TRIGGER: NULL is "http" */
+	const char *job_id;         /* FN_JOB_ID, FN_JOB_ATTEMPT: async */
+	const char *attempt;
 };
 
 /* A NULL-terminated "NAME=value" array, in one allocation: free it with

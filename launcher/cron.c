@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "cron.h"
+#include "tz.h"
 #include "units.h"
 
 #define FIVE_YEARS (5 * 366 * 24 * 3600LL)
@@ -262,6 +263,37 @@ cron_next(const struct cron *c, time_t after)
 		}
 		tm.tm_sec = 0;
 		t = timegm(&tm);        /* normalizes the overflow */
+	}
+	return -1;
+}
+
+time_t
+cron_next_tz(const struct cron *c, const struct tz *z, time_t after)
+{
+	time_t w;
+
+	if (z == NULL || c->every_ms > 0)
+		return cron_next(c, after);
+	/* the next matching wall-clock time, then the UTC time showing it */
+	w = cron_next(c, after + tz_offset(z, after));
+	for (int tries = 0; tries < 8 && w != -1; tries++) {
+		long before = tz_offset(z, w - 86400), later = tz_offset(z, w + 86400);
+		long offs[2] = { before > later ? before : later,
+		    before > later ? later : before };
+		time_t best = -1;
+
+		for (int i = 0; i < 2; i++) {
+			time_t u = w - offs[i];
+			if (tz_offset(z, u) == offs[i] && u > after &&
+			    (best == -1 || u < best))
+				best = u;
+		}
+		if (best == -1 && tz_offset(z, w - before) != before &&
+		    tz_offset(z, w - later) != later && w - before > after)
+			best = w - before;      /* skipped by the clocks */
+		if (best != -1)
+			return best;
+		w = cron_next(c, w);
 	}
 	return -1;
 }

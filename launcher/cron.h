@@ -6,8 +6,7 @@
  * Vixie cron: when both are restricted, a day matching either runs.
  *
  * Pure: a string in, a struct out; the next time after a given one, in
- * UTC. (Groundwork: the scheduler that runs functions on these is not
- * built yet.) */
+ * UTC or in a time zone (tz.h). */
 #ifndef FN_CRON_H
 #define FN_CRON_H
 
@@ -33,6 +32,14 @@ int cron_parse(const char *s, struct cron *c, char *err, size_t errlen);
  * runs, in UTC; for @every, AFTER plus the period (rounded up to a
  * second). -1 when there is none within 5 years (e.g. "0 0 30 2 *"). */
 time_t cron_next(const struct cron *c, time_t after);
+
+struct tz;
+
+/* As cron_next, with the fields read as wall-clock times of zone Z
+ * (tz.h; NULL: UTC). A time the clocks skip (spring forward) runs as
+ * late as the clocks jumped (02:30 runs at 03:30); a time they repeat
+ * (fall back) runs once, the first time. */
+time_t cron_next_tz(const struct cron *c, const struct tz *z, time_t after);
 
 /* Does C run in the minute of T (UTC)? (Not for @every.) */
 bool cron_matches(const struct cron *c, time_t t);

@@ -63,7 +63,10 @@ struct invocation {
 	long memory_peak_kb;      /* -1: no memory controller */
 	uint64_t oom_kills;
 	int body_fd;              /* the whole body, read to check auth: (-1) */
-	const char *trigger;      /* NULL: http; "schedule" */
+	const char *trigger;      /* NULL: http; "schedule", "async" */
+	const char *job_id;       /* async: the job (a param, or job_id_buf) */
+	const char *job_attempt;  /* async: its attempt, from 1 */
+	char job_id_buf[40];      /* the job an HTTP request was spooled as */
 	uint64_t queue_us;        /* waited in the queue */
 	bool asked_admission;     /* went through admit() */
 	uint64_t bytes_in;

@@ -219,6 +219,7 @@ fn_spec_clear(struct fn_spec *s)
 	free(s->schedule);
 	free(s->schedule_method);
 	free(s->schedule_body);
+	free(s->schedule_tz);
 	fn_auth_clear(&s->auth);
 	memset(s, 0, sizeof(*s));
 }
@@ -238,12 +239,14 @@ fn_spec_copy(struct fn_spec *dst, const struct fn_spec *src)
 	t.args = t.methods = t.pass_env = t.pass_params = t.env_files = NULL;
 	t.env = NULL;
 	t.tenant = t.schedule = t.schedule_method = t.schedule_body = NULL;
+	t.schedule_tz = NULL;
 	memset(&t.auth, 0, sizeof(t.auth));
 	if (dup_str(&t.name, src->name) < 0 ||
 	    dup_str(&t.tenant, src->tenant) < 0 ||
 	    dup_str(&t.schedule, src->schedule) < 0 ||
 	    dup_str(&t.schedule_method, src->schedule_method) < 0 ||
 	    dup_str(&t.schedule_body, src->schedule_body) < 0 ||
+	    dup_str(&t.schedule_tz, src->schedule_tz) < 0 ||
 	    dup_str(&t.path, src->path) < 0 ||
 	    dup_strv(&t.args, src->args, src->nargs) < 0 ||
 	    dup_strv(&t.methods, src->methods, src->nmethods) < 0 ||
@@ -377,6 +380,8 @@ builtin_spec(struct fn_spec *s)
 	s->queue = 256;
 	s->queue_timeout_ms = 5 * 1000;
 	s->max_body = 8ull << 20;
+	s->retries = 3;
+	s->retry_backoff_ms = 10 * 1000;
 	s->mode = FN_MODE_CGI;
 	memcpy(s->limits, limits, sizeof(limits));
 	s->umask = 0022;
@@ -403,6 +408,8 @@ manifest_new(const char *file, const char *dir)
 	m->admin = true;
 	m->shutdown_timeout_ms = 10 * 1000;
 	m->stderr_max = 64 * 1024;
+	m->async_keep_ms = 24ull * 3600 * 1000;
+	m->async_result_max = 1ull << 20;
 	m->dynamic_first = FN_DYNAMIC_FIRST;
 	m->dynamic_last = FN_DYNAMIC_LAST;
 	m->nallow_from = 2;
@@ -412,6 +419,7 @@ manifest_new(const char *file, const char *dir)
 	    dup_str(&m->prefix, "/") < 0 ||
 	    dup_str(&m->log_invocations, "stderr") < 0 ||
 	    dup_str(&m->cgroup, "auto") < 0 ||
+	    dup_str(&m->spool_dir, FN_SPOOL_DIR) < 0 ||
 	    (m->allow_from = calloc(2, sizeof(*m->allow_from))) == NULL) {
 		manifest_free(m);
 		return NULL;
@@ -439,6 +447,7 @@ manifest_free(struct manifest *m)
 	free(m->prefix);
 	free(m->log_invocations);
 	free(m->cgroup);
+	free(m->spool_dir);
 	free(m->tenants_dir);
 	for (i = 0; i < m->ntenants; i++)
 		manifest_free(m->tenants[i]);
@@ -555,6 +564,10 @@ spec_apply(struct fn_spec *d, const struct mpart *p)
 	if (HAS(p, QUEUE)) d->queue = s->queue;
 	if (HAS(p, QUEUE_TIMEOUT)) d->queue_timeout_ms = s->queue_timeout_ms;
 	if (HAS(p, MAX_BODY)) d->max_body = s->max_body;
+	if (HAS(p, CATCH_UP)) d->catch_up = s->catch_up;
+	if (HAS(p, ASYNC)) d->async = s->async;
+	if (HAS(p, RETRIES)) d->retries = s->retries;
+	if (HAS(p, RETRY_BACKOFF)) d->retry_backoff_ms = s->retry_backoff_ms;
 	if (HAS(p, MODE)) d->mode = s->mode;
 	if (HAS(p, UMASK)) d->umask = s->umask;
 	if (HAS(p, ALLOW_ROOT)) d->allow_root = s->allow_root;
@@ -582,6 +595,8 @@ spec_apply(struct fn_spec *d, const struct mpart *p)
 	    replace_str(&d->schedule_method, s->schedule_method) < 0) ||
 	    (HAS(p, SCHEDULE_BODY) &&
 	    replace_str(&d->schedule_body, s->schedule_body) < 0) ||
+	    (HAS(p, SCHEDULE_TZ) &&
+	    replace_str(&d->schedule_tz, s->schedule_tz) < 0) ||
 	    (HAS(p, ARGS) &&
 	    replace_strv(&d->args, &d->nargs, s->args, s->nargs) < 0) ||
 	    (HAS(p, METHODS) && replace_strv(&d->methods, &d->nmethods,

@@ -46,6 +46,7 @@ enum fn_isolate {
 #define FN_USER_DYNAMIC "dynamic"      /* a uid of the function's own */
 #define FN_DYNAMIC_FIRST 61184         /* as systemd's DynamicUser= */
 #define FN_DYNAMIC_LAST 65519
+#define FN_SPOOL_DIR "/var/spool/fnlauncher" /* spool_dir's default */
 
 struct fn_kv {
 	char *name;
@@ -111,6 +112,11 @@ struct fn_spec {
 	char *schedule;           /* cron.h expression; NULL: none (functions only) */
 	char *schedule_method;    /* NULL: GET */
 	char *schedule_body;      /* NULL: none */
+	char *schedule_tz;        /* an IANA zone name; NULL: UTC */
+	bool catch_up;            /* run once at start-up for a missed time */
+	bool async;               /* every request is spooled (async.h) */
+	unsigned retries;         /* async: attempts after the first (3) */
+	uint64_t retry_backoff_ms; /* async: before the first retry (10 s) */
 };
 
 /* An allow_from entry: address and prefix length, IPv4 or IPv6. */
@@ -159,6 +165,9 @@ struct manifest {
 	char *cgroup;             /* "auto" (default), "off", or a path */
 	uint32_t dynamic_first;   /* dynamic_ids: uids/gids for "dynamic" */
 	uint32_t dynamic_last;
+	char *spool_dir;          /* async jobs (async.h) */
+	uint64_t async_keep_ms;   /* results kept (24 h) */
+	uint64_t async_result_max; /* bytes of a result's body kept (1 MiB) */
 	struct fn_spec defaults;  /* built-ins merged with "defaults" */
 	struct fn_spec *functions; /* sorted by name */
 	size_t nfunctions;

@@ -23,6 +23,7 @@
 
 #include "manifest_schema.h"
 #include "cron.h"
+#include "tz.h"
 #include "units.h"
 
 #define HOUR_MS (60ull * 60 * 1000)
@@ -164,6 +165,15 @@ check_schedule(const char *s)
 	return cron_parse(s, &c, why, sizeof(why)) == 0 ? NULL : why;
 }
 
+/* An IANA time zone name (tz.h reads it at load). */
+static const char *
+check_tz(const char *s)
+{
+	static __thread char why[200];
+
+	return tz_check(s, why, sizeof(why)) == 0 ? NULL : why;
+}
+
 static const char *
 check_any(const char *s)
 {
@@ -288,6 +298,13 @@ static const struct field spec_fields[MSPEC_COUNT] = {
 	    check_method),
 	[MSPEC_SCHEDULE_BODY] = STR("schedule_body", SF(schedule_body),
 	    check_any),
+	[MSPEC_SCHEDULE_TZ] = STR("schedule_tz", SF(schedule_tz), check_tz),
+	[MSPEC_CATCH_UP] = OTHER("catch_up", K_BOOL, SF(catch_up), 0),
+	[MSPEC_ASYNC] = OTHER("async", K_BOOL, SF(async), 0),
+	[MSPEC_RETRIES] = NUM("retries", K_UINT, SF(retries), 0, 100,
+	    "between 0 and 100"),
+	[MSPEC_RETRY_BACKOFF] = NUM("retry_backoff", K_DURATION,
+	    SF(retry_backoff_ms), 1, 24 * HOUR_MS, "between 1ms and 24h"),
 };
 
 /* auth: (base: fn_spec.auth) */
@@ -353,6 +370,11 @@ static const struct field top_fields[] = {
 	OTHER("functions", K_FUNCTIONS, 0, 0),
 	STR("tenants_dir", MF(tenants_dir), check_nonempty),
 	OTHER("tenant_max", K_CAPS, 0, 0),
+	STR("spool_dir", MF(spool_dir), check_abs),
+	NUM("async_keep", K_DURATION, MF(async_keep_ms), 1000,
+	    365 * 24 * HOUR_MS, "between 1s and 365d"),
+	NUM("async_result_max", K_SIZE, MF(async_result_max), 0, 64ull << 20,
+	    "at most 64M"),
 };
 
 /* Top-level keys of a tenant file; base is the tenant's manifest. */
@@ -1008,7 +1030,8 @@ walk_fields(struct mschema *w, const struct ynode *map,
 		if (j == n || (w->in_defaults && fields == spec_fields &&
 		    (j == MSPEC_PATH || j == MSPEC_ARGS || j == MSPEC_AUTH ||
 		    j == MSPEC_SCHEDULE || j == MSPEC_SCHEDULE_METHOD ||
-		    j == MSPEC_SCHEDULE_BODY))) {
+		    j == MSPEC_SCHEDULE_BODY || j == MSPEC_SCHEDULE_TZ ||
+		    j == MSPEC_CATCH_UP))) {
 			werr(w, k, "unknown key \"%s\" %s%s",
 			    q(qb, sizeof(qb), k->text),
 			    ctx ? "in " : "at top level", ctx ? ctx : "");

@@ -178,6 +178,16 @@ metrics_body_fallback(void)
 	pthread_mutex_unlock(&lock);
 }
 
+static unsigned long long async_events[METRICS_ASYNC_COUNT];
+
+void
+metrics_async(enum metrics_async_event e)
+{
+	pthread_mutex_lock(&lock);
+	async_events[e]++;
+	pthread_mutex_unlock(&lock);
+}
+
 void
 metrics_reload(bool ok)
 {
@@ -342,6 +352,14 @@ metrics_render(size_t *len)
 	    "fnlauncher_build_info{version=\"%s\",libfcgi=\"%s\"} 1\n",
 	    reloads_ok, reloads_failed, body_fast, !body_fast, body_fallbacks,
 	    PACKAGE_VERSION, LIBFCGI_BUILT_VERSION);
+	put(&o, "# HELP fnlauncher_async_jobs_total Async jobs: accepted (spooled), done, retried (an attempt failed), dead (out of retries).\n"
+	    "# TYPE fnlauncher_async_jobs_total counter\n"
+	    "fnlauncher_async_jobs_total{event=\"accepted\"} %llu\n"
+	    "fnlauncher_async_jobs_total{event=\"done\"} %llu\n"
+	    "fnlauncher_async_jobs_total{event=\"retried\"} %llu\n"
+	    "fnlauncher_async_jobs_total{event=\"dead\"} %llu\n",
+	    async_events[METRICS_ASYNC_ACCEPTED], async_events[METRICS_ASYNC_DONE],
+	    async_events[METRICS_ASYNC_RETRIED], async_events[METRICS_ASYNC_DEAD]);
 	pthread_mutex_unlock(&lock);
 	if (o.oom) {
 		free(o.buf);

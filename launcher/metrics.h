@@ -33,6 +33,14 @@ void metrics_body_fallback(void);
  * one before still ran. */
 void metrics_schedule(const char *function, bool skipped);
 
+/* An async job (async.h) was accepted, finished (done), failed an
+ * attempt that will be retried, or ran out of retries (dead). */
+enum metrics_async_event {
+	METRICS_ASYNC_ACCEPTED, METRICS_ASYNC_DONE, METRICS_ASYNC_RETRIED,
+	METRICS_ASYNC_DEAD, METRICS_ASYNC_COUNT
+};
+void metrics_async(enum metrics_async_event e);
+
 /* A SIGHUP reload succeeded or failed. */
 void metrics_reload(bool ok);
 

@@ -186,6 +186,11 @@ record_format(const struct fn_record *r, char *buf, size_t size)
 		    STR_MAX);
 	field(buf, size, &pos, "remote_addr", r->remote_addr, 64);
 	field(buf, size, &pos, "trigger", r->trigger ? r->trigger : "http", 16);
+	if (r->job_id != NULL)
+		field(buf, size, &pos, "job_id", r->job_id, 40);
+	if (r->attempt != NULL && strspn(r->attempt, "0123456789") ==
+	    strlen(r->attempt) && *r->attempt != '\0' && strlen(r->attempt) < 6)
+		put(buf, size, &pos, "\"attempt\":%s,", r->attempt);
 	/* the last comma becomes the end of the object */
 	buf[pos - 1] = '}';
 	buf[pos++] = '\n';

@@ -25,7 +25,9 @@ struct fn_record {
 	const char *outcome;       /* ok, error, timeout, crashed, ... */
 	const char *error;         /* the code fnlauncher answered with, or NULL */
 	const char *redirected_from; /* a local redirect's first function, or NULL */
-	const char *trigger;       /* "http" (NULL) or "schedule" */
+	const char *trigger;       /* "http" (NULL), "schedule" or "async" */
+	const char *job_id;        /* the async job run or accepted, or NULL */
+	const char *attempt;       /* an async run's attempt ("1"...), or NULL */
 	const char *remote_addr;
 	int status;
 	int exit_code;             /* -1: none (killed or never ran) */

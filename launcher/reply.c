@@ -12,6 +12,7 @@ reply_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
+	case 202: return "Accepted";
 	case 302: return "Found";
 	case 400: return "Bad Request";
 	case 403: return "Forbidden";
@@ -29,11 +30,11 @@ reply_reason(int status)
 
 size_t
 reply_body(FCGX_Request *req, int status, const char *ctype,
-    const char *body, size_t len, const char *request_id)
+    const char *body, size_t len, const char *request_id, const char *extra)
 {
 	FCGX_FPrintF(req->out,
-	    "Status: %d %s\r\nContent-Type: %s\r\nX-Request-Id: %s\r\n\r\n",
-	    status, reply_reason(status), ctype, request_id);
+	    "Status: %d %s\r\nContent-Type: %s\r\nX-Request-Id: %s\r\n%s\r\n",
+	    status, reply_reason(status), ctype, request_id, extra ? extra : "");
 	FCGX_PutStr(body, (int)len, req->out);
 	return len;
 }

@@ -17,8 +17,9 @@ size_t reply_error(FCGX_Request *req, int status, const char *code,
     const char *message, const char *function, const char *request_id,
     const char *extra);
 
-/* A complete response with BODY (LEN bytes) of type CTYPE. */
+/* A complete response with BODY (LEN bytes) of type CTYPE, and EXTRA
+ * header lines as reply_error's (may be NULL). */
 size_t reply_body(FCGX_Request *req, int status, const char *ctype,
-    const char *body, size_t len, const char *request_id);
+    const char *body, size_t len, const char *request_id, const char *extra);
 
 #endif

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -21,6 +23,7 @@
 #include "route.h"
 #include "server.h"
 #include "tenants.h"
+#include "async.h"
 #include "auth.h"
 #include "scheduler.h"
 #include "units.h"
@@ -134,11 +137,41 @@ from_a_function(const struct invocation *inv)
 	    htons((uint16_t)dport), &uid) == 1 && listener_function_uid(uid);
 }
 
+/* GET PREFIX_/jobs/ID (async.h): the job's state, and its result once
+ * it has one. The id (128 random bits) is what lets one in. */
+static void
+job_request(struct invocation *inv, const char *id)
+{
+	size_t len = 0;
+	char *text;
+
+	inv->outcome = "ok";
+	if (strcmp(inv->method, "GET") != 0 && strcmp(inv->method, "HEAD") != 0) {
+		reject(inv, 405, "method_not_allowed", "method not allowed",
+		    NULL, "Allow: GET, HEAD\r\n");
+		return;
+	}
+	if ((text = async_status(id, &len)) == NULL) {
+		reject(inv, 404, "not_found", errno == ENOMEM ? "out of memory" :
+		    "no such job", NULL, NULL);
+		return;
+	}
+	inv->status = 200;
+	inv->bytes_out = reply_body(inv->req, 200, "application/json", text,
+	    len, inv->request_id, "Cache-Control: no-store\r\n");
+	free(text);
+	drain_body(inv->req);
+}
+
 static void
 admin_request(struct invocation *inv, const struct route *r)
 {
 	bool drain = server_draining();
 
+	if (strncmp(r->path_info, "/jobs/", 6) == 0 && async_enabled()) {
+		job_request(inv, r->path_info + 6);
+		return;
+	}
 	if (from_a_function(inv)) {
 		reject(inv, 403, "refused",
 		    "the admin endpoints are not for functions", NULL, NULL);
@@ -150,7 +183,7 @@ admin_request(struct invocation *inv, const struct route *r)
 		inv->status = drain ? 503 : 200;
 		inv->bytes_out = reply_body(inv->req, inv->status, "text/plain",
 		    drain ? "draining\n" : "ok\n", drain ? 9 : 3,
-		    inv->request_id);
+		    inv->request_id, NULL);
 		drain_body(inv->req);
 		return;
 	}
@@ -164,7 +197,7 @@ admin_request(struct invocation *inv, const struct route *r)
 		inv->status = 200;
 		inv->bytes_out = reply_body(inv->req, 200,
 		    "text/plain; version=0.0.4; charset=utf-8", text, len,
-		    inv->request_id);
+		    inv->request_id, NULL);
 		free(text);
 		drain_body(inv->req);
 		return;
@@ -297,6 +330,71 @@ authenticate(struct invocation *inv, const struct fn_spec *fn)
 	return true;
 }
 
+/* Does the request ask to be run later: async: true, or "Prefer:
+ * respond-async" (RFC 7240: comma-separated preferences, names without
+ * case)? Under `fnlauncher invoke` (no spool) it runs now. */
+static bool
+wants_async(const struct invocation *inv, const struct fn_spec *fn)
+{
+	const char *p = param(inv, "HTTP_PREFER");
+
+	if (!async_daemon())
+		return false;
+	if (fn->async)
+		return true;
+	while (p != NULL && *p != '\0') {
+		size_t n;
+		p += strspn(p, " \t,");
+		n = strcspn(p, " \t,;=");
+		if (n == 13 && strncasecmp(p, "respond-async", 13) == 0)
+			return true;
+		p = strchr(p, ',');
+	}
+	return false;
+}
+
+/* Write the request to the spool (async.h) and answer 202 with where
+ * its result will be; 503 when it could not be made durable. */
+static void
+spool(struct invocation *inv, const struct fn_spec *fn)
+{
+	char key[FN_KEY_MAX], id[ASYNC_ID_LEN + 1], loc[2 * FN_KEY_MAX + 300];
+	char extra[sizeof(loc) + 64], body[sizeof(loc) + 128];
+	int len;
+
+	if (!body_size_ok(inv, fn) || !authenticate(inv, fn))
+		return;
+	if (inv->body_fd >= 0)
+		(void)lseek(inv->body_fd, 0, SEEK_SET);
+	if (async_spool(fn_spec_key(fn, key, sizeof(key)), inv->params,
+	    inv->req->in, inv->body_fd, fn->max_body, id) < 0) {
+		int e = errno;
+		inv->req->keepConnection = 0;   /* the body may be half read */
+		if (e == EFBIG) {
+			reject(inv, 413, "body_too_large",
+			    "request body larger than max_body", fn->name, NULL);
+			return;
+		}
+		fnlog(FNLOG_ERROR, "function=%s request_id=%s: cannot spool the "
+		    "request: %s", fn->name, inv->request_id, strerror(e));
+		reject(inv, 503, "unavailable", e == ENOSYS ?
+		    "async invocations are off: no usable spool_dir" :
+		    "the job could not be written to the spool", fn->name,
+		    "Retry-After: 5\r\n");
+		return;
+	}
+	snprintf(inv->job_id_buf, sizeof(inv->job_id_buf), "%s", id);
+	inv->job_id = inv->job_id_buf;
+	snprintf(loc, sizeof(loc), "%s_/jobs/%s", inv->m->prefix, id);
+	snprintf(extra, sizeof(extra), "Location: %s\r\n", loc);
+	len = snprintf(body, sizeof(body), "{\"id\":\"%s\",\"status\":"
+	    "\"queued\",\"location\":\"%s\"}\n", id, loc);
+	inv->status = 202;
+	inv->outcome = "ok";
+	inv->bytes_out = reply_body(inv->req, 202, "application/json", body,
+	    (size_t)len, inv->request_id, extra);
+}
+
 /* Admission: the daemon's workers and the function's concurrency; over
  * them the request waits in the function's queue (no process, no
  * worker) for up to queue_timeout. */
@@ -363,7 +461,8 @@ run(struct invocation *inv, const struct fn_spec *fn, const struct route *r)
 	struct cgienv_in ein = {
 		.params = inv->params, .fn = fn, .path_info = r->path_info,
 		.request_id = inv->request_id, .timeout_ms = fn->timeout_ms,
-		.daemon_env = environ,
+		.daemon_env = environ, .trigger = inv->trigger,
+		.job_id = inv->job_id, .attempt = inv->job_attempt,
 	};
 
 	if (r->by_param)
@@ -410,19 +509,28 @@ dispatch(struct invocation *inv)
 		    "Retry-After: 1\r\n");
 		return;
 	}
-	/* the scheduler's own requests carry its key (scheduler.h) */
+	/* the scheduler's and the async runner's own requests carry their
+	 * key (scheduler.h, async.h) */
 	const char *trig = param(inv, "FN_TRIGGER"), *tkey;
-	if (trig != NULL && strcmp(trig, "schedule") == 0 &&
-	    (tkey = param(inv, "FN_TRIGGER_KEY")) != NULL &&
-	    *scheduler_key() != '\0' && strcmp(tkey, scheduler_key()) == 0)
-		inv->trigger = "schedule";
+	if (trig != NULL && (tkey = param(inv, "FN_TRIGGER_KEY")) != NULL) {
+		if (strcmp(trig, "schedule") == 0 && *scheduler_key() != '\0' &&
+		    strcmp(tkey, scheduler_key()) == 0)
+			inv->trigger = "schedule";
+		else if (strcmp(trig, "async") == 0 && *async_key() != '\0' &&
+		    strcmp(tkey, async_key()) == 0) {
+			inv->trigger = "async";
+			inv->job_id = param(inv, "FN_JOB_ID");
+			inv->job_attempt = param(inv, "FN_JOB_ATTEMPT");
+		}
+	}
 	if (*inv->method == '\0') {
 		reject(inv, 400, "bad_request", "no REQUEST_METHOD", NULL, NULL);
 		return;
 	}
 	switch (route_parse(inv->params, m->prefix, &r)) {
 	case ROUTE_ADMIN:
-		if (m->admin && inv->redirects == 0) {
+		if ((m->admin || strncmp(r.path_info, "/jobs/", 6) == 0) &&
+		    inv->redirects == 0) {
 			admin_request(inv, &r);
 			return;
 		}
@@ -469,6 +577,11 @@ dispatch(struct invocation *inv)
 	else if (inv->scope != inv->first_scope) {
 		reject(inv, 502, "bad_response", "a local redirect may not leave "
 		    "its tenant", fn->name, NULL);
+		return;
+	}
+	/* a request to run later: on disk before its 202 */
+	if (inv->trigger == NULL && inv->redirects == 0 && wants_async(inv, fn)) {
+		spool(inv, fn);
 		return;
 	}
 	/* admitted first: a body held for auth counts against the limits */
@@ -528,6 +641,7 @@ record(struct invocation *inv)
 		.outcome = inv->outcome ? inv->outcome : "error",
 		.error = inv->code, .redirected_from = inv->redirected_from,
 		.trigger = inv->trigger,
+		.job_id = inv->job_id, .attempt = inv->job_attempt,
 		.remote_addr = inv->remote_addr, .status = inv->status,
 		.exit_code = inv->exit_code, .signal = inv->signal,
 		.duration_us = invocation_elapsed_us(inv),

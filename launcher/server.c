@@ -36,6 +36,7 @@
 #include "fnlog.h"
 #include "inflight.h"
 #include "tenants.h"
+#include "async.h"
 #include "scheduler.h"
 #include "listener.h"
 #include "metrics.h"
@@ -351,6 +352,7 @@ reload(void)
 	}
 	nspool_sweep(true);     /* functions may have changed hands */
 	scheduler_load(m);
+	async_load(m);
 	fnlog(FNLOG_INFO, "reloaded %s (functions: %zu, tenants: %zu)",
 	    srv.file, n, m->ntenants);
 	metrics_reload(true);
@@ -518,9 +520,16 @@ server_run(int sfd)
 		fnlog(FNLOG_ERROR, "cannot start the scheduler: schedules do not run");
 	else
 		scheduler_load(mr->m);
+	if (async_open(mr->m) == 0) {
+		async_load(mr->m);
+		if (async_start() < 0)
+			fnlog(FNLOG_ERROR, "cannot start the async runner: "
+			    "spooled jobs wait for the next start");
+	}
 	mref_put(mr);
 	loop(sfd);
 	scheduler_stop();       /* no new run once the drain begins */
+	async_stop();
 	drain();
 	listener_close(&srv.lst);
 	cgroup_cleanup();

@@ -12,6 +12,7 @@
 #endif
 #include "harness.h"
 #include "harness_check.h"
+#include "events.h"
 
 #include <check.h>
 #include <signal.h>
@@ -438,6 +439,7 @@ suite_events(void)
 	tcase_add_test(tc, overlap_skipped);
 	tcase_add_test(tc, reload_changes_schedules);
 	suite_add_tcase(s, tc);
+	events_async_tcases(s);
 	return s;
 }
 

@@ -14,7 +14,7 @@
 #include "cgienv.h"
 #include "unit.h"
 
-#define NFIXED 8
+#define NFIXED 9
 
 /* What every environment of the base function holds, besides the
  * table's own entries. */
@@ -22,7 +22,7 @@ static const char *const fixed[NFIXED] = {
 	"GATEWAY_INTERFACE=CGI/1.1", "SCRIPT_NAME=/fn/hello",
 	"PATH_INFO=/x/y", "SCRIPT_FILENAME=/srv/fn/hello.sh",
 	"FN_NAME=hello", "FN_REQUEST_ID=req-1", "FN_TIMEOUT_MS=2500",
-	"PATH=/usr/local/bin:/usr/bin:/bin",
+	"PATH=/usr/local/bin:/usr/bin:/bin", "FN_TRIGGER=http",
 };
 
 static char *daemon_environ[] = {
@@ -368,6 +368,18 @@ START_TEST(test_ours)
 	ck_assert_ptr_null(cgienv_get(env, "PATH_INFO"));
 	ck_assert_str_eq(cgienv_get(env, "FN_TIMEOUT_MS"), "0");
 	ck_assert_uint_eq(count(env), NFIXED);
+	ck_assert_ptr_null(cgienv_get(env, "FN_JOB_ID"));
+	free(env);
+	/* an async job's run: what it is, which job, which attempt */
+	in.trigger = "async";
+	in.job_id = "0123456789abcdef0123456789abcdef";
+	in.attempt = "2";
+	env = cgienv_build(&in);
+	ck_assert_ptr_nonnull(env);
+	ck_assert_str_eq(cgienv_get(env, "FN_TRIGGER"), "async");
+	ck_assert_str_eq(cgienv_get(env, "FN_JOB_ID"), in.job_id);
+	ck_assert_str_eq(cgienv_get(env, "FN_JOB_ATTEMPT"), "2");
+	ck_assert_uint_eq(count(env), NFIXED + 2);
 	free(env);
 }
 END_TEST
