@@ -1116,7 +1116,7 @@ int
 async_open(const struct manifest *m)
 {
 	struct stat st;
-	int lk;
+	int lk, lk2;
 
 	tried = true;
 	snprintf(spool_path, sizeof(spool_path), "%s", m->spool_dir);
@@ -1150,11 +1150,13 @@ async_open(const struct manifest *m)
 	}
 	/* lk stays open (and locked) while the daemon runs */
 	if ((d_tmp = subdir("tmp")) < 0 || (d_new = subdir("new")) < 0 ||
-	    (d_res = subdir("results")) < 0 || (d_dead = subdir("dead")) < 0) {
+	    (d_res = subdir("results")) < 0 || (d_dead = subdir("dead")) < 0 ||
+	    (lk2 = subdir("schedules")) < 0) {
 		fnlog(FNLOG_WARN, "spool_dir %s: cannot make its folders: %s: "
 		    "async requests get 503", spool_path, strerror(errno));
 		goto fail;
 	}
+	close(lk2);             /* the scheduler's (catch_up) */
 	recover();
 	new_id(trigger_key);
 	enabled = true;

@@ -13,7 +13,9 @@
 #include <unistd.h>
 #include <fastcgi.h>
 
+#include "async.h"
 #include "cron.h"
+#include "tz.h"
 #include "fcgiwrite.h"
 #include "fnlog.h"
 #include "metrics.h"
@@ -25,6 +27,9 @@ struct sched {
 	char key[FN_KEY_MAX];     /* the function, daemon-wide */
 	char path[FN_KEY_MAX + 256]; /* prefix + [~tenant/] + name */
 	char expr[256];
+	char zone[64];            /* schedule_tz, or "" (UTC) */
+	struct tz *tz;            /* loaded zone, or NULL */
+	bool catch_up;
 	struct cron c;
 	char method[16];
 	char *body;
@@ -44,6 +49,57 @@ const char *
 scheduler_key(void)
 {
 	return trigger_key;
+}
+
+/* catch_up: the time of each function's last run, in
+ * spool_dir/schedules/KEY ('/' of a tenant's key as '+'). */
+static char state_dir[1100];
+
+static void
+state_path(const char *key, char *buf, size_t size)
+{
+	size_t len = (size_t)snprintf(buf, size, "%s/", state_dir);
+
+	for (; *key != '\0' && len + 1 < size; key++)
+		buf[len++] = *key == '/' ? '+' : *key;
+	buf[len] = '\0';
+}
+
+static void
+state_write(const char *key, time_t due)
+{
+	char path[1400], tmp[1420], text[32];
+	int fd, len;
+
+	if (state_dir[0] == '\0')
+		return;
+	state_path(key, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	len = snprintf(text, sizeof(text), "%lld\n", (long long)due);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+		return;
+	if (write(fd, text, (size_t)len) == len)
+		(void)rename(tmp, path);
+	else
+		(void)unlink(tmp);
+	close(fd);
+}
+
+static time_t
+state_read(const char *key)
+{
+	char path[1400], text[32] = "";
+	int fd;
+	ssize_t got;
+
+	if (state_dir[0] == '\0')
+		return -1;
+	state_path(key, path, sizeof(path));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	got = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	return got > 0 ? (time_t)strtoll(text, NULL, 10) : -1;
 }
 
 /* One run: the FastCGI request written into our end of a socketpair
@@ -169,9 +225,12 @@ loop(void *arg)
 					    "due at %lld is skipped: the one "
 					    "before still runs", v[i].key,
 					    (long long)v[i].next);
-				} else
+				} else {
 					fire(&v[i]);
-				v[i].next = cron_next(&v[i].c, now);
+					if (v[i].catch_up)
+						state_write(v[i].key, v[i].next);
+				}
+				v[i].next = cron_next_tz(&v[i].c, v[i].tz, now);
 			}
 			if (v[i].next != -1 && (first == 0 || v[i].next < first))
 				first = v[i].next;
@@ -214,6 +273,15 @@ collect(const struct manifest *m, const char *prefix, struct sched **nv,
 		if (cron_parse(f->schedule, &s->c, err, sizeof(err)) < 0)
 			continue;       /* checked at load */
 		fn_spec_key(f, s->key, sizeof(s->key));
+		if (f->schedule_tz != NULL &&
+		    (s->tz = tz_load(f->schedule_tz, err, sizeof(err))) == NULL) {
+			fnlog(FNLOG_ERROR, "schedule of %s: %s: it does not run",
+			    s->key, err);
+			continue;
+		}
+		snprintf(s->zone, sizeof(s->zone), "%s",
+		    f->schedule_tz ? f->schedule_tz : "");
+		s->catch_up = f->catch_up;
 		snprintf(s->path, sizeof(s->path), "%s%s%s%s%s", prefix,
 		    f->tenant ? "~" : "", f->tenant ? f->tenant : "",
 		    f->tenant ? "/" : "", f->name);
@@ -225,6 +293,26 @@ collect(const struct manifest *m, const char *prefix, struct sched **nv,
 	}
 }
 
+/* catch_up: a run was due between the last one (on disk) and NOW: one
+ * run now, for all that were missed. Never on a first start. */
+static void
+catch_up(struct sched *s, time_t now)
+{
+	time_t last = state_read(s->key), due;
+
+	if (state_dir[0] == '\0') {
+		fnlog(FNLOG_WARN, "schedule of %s: catch_up needs a usable "
+		    "spool_dir: no run is made up for", s->key);
+		return;
+	}
+	if (last <= 0 || (due = cron_next_tz(&s->c, s->tz, last)) == -1 ||
+	    due > now)
+		return;
+	fnlog(FNLOG_INFO, "schedule of %s: the run due at %lld was missed: "
+	    "it runs now (catch_up)", s->key, (long long)due);
+	s->next = now;
+}
+
 void
 scheduler_load(const struct manifest *m)
 {
@@ -232,22 +320,32 @@ scheduler_load(const struct manifest *m)
 	size_t nn = 0, cap = 0;
 	time_t now = time(NULL);
 
+	if (async_enabled())
+		snprintf(state_dir, sizeof(state_dir), "%s/schedules",
+		    m->spool_dir);
 	collect(m, m->prefix, &nv, &nn, &cap);
 	for (size_t t = 0; t < m->ntenants; t++)
 		collect(m->tenants[t], m->prefix, &nv, &nn, &cap);
 	pthread_mutex_lock(&lock);
 	/* an unchanged schedule keeps its next time and its running run */
 	for (size_t i = 0; i < nn; i++) {
-		nv[i].next = cron_next(&nv[i].c, now);
+		bool kept = false;
+		nv[i].next = cron_next_tz(&nv[i].c, nv[i].tz, now);
 		for (size_t j = 0; j < n; j++)
 			if (strcmp(v[j].key, nv[i].key) == 0 &&
-			    strcmp(v[j].expr, nv[i].expr) == 0) {
+			    strcmp(v[j].expr, nv[i].expr) == 0 &&
+			    strcmp(v[j].zone, nv[i].zone) == 0) {
 				nv[i].next = v[j].next;
 				nv[i].running = v[j].running;
+				kept = true;
 			}
+		if (!kept && nv[i].catch_up)
+			catch_up(&nv[i], now);
 	}
-	for (size_t j = 0; j < n; j++)
+	for (size_t j = 0; j < n; j++) {
 		free(v[j].body);
+		tz_free(v[j].tz);
+	}
 	free(v);
 	v = nv;
 	n = nn;
@@ -304,15 +402,23 @@ scheduler_describe(const struct manifest *m, preflight_report report,
 			struct cron c;
 			time_t t = time(NULL);
 
+			struct tz *z = NULL;
+
 			if (f->schedule == NULL ||
 			    cron_parse(f->schedule, &c, err, sizeof(err)) < 0)
 				continue;
+			if (f->schedule_tz != NULL &&
+			    (z = tz_load(f->schedule_tz, err, sizeof(err))) == NULL) {
+				report(PREFLIGHT_ERROR, err, arg);
+				continue;
+			}
 			len = (size_t)snprintf(msg, sizeof(msg),
-			    "function %s: schedule \"%s\": next (UTC)",
-			    fn_spec_key(f, key, sizeof(key)), f->schedule);
+			    "function %s: schedule \"%s\"%s%s: next (UTC)",
+			    fn_spec_key(f, key, sizeof(key)), f->schedule,
+			    z ? " in " : "", z ? f->schedule_tz : "");
 			for (int k = 0; k < 3 && len < sizeof(msg) - 32; k++) {
 				struct tm tm;
-				if ((t = cron_next(&c, t)) == -1) {
+				if ((t = cron_next_tz(&c, z, t)) == -1) {
 					len += (size_t)snprintf(msg + len,
 					    sizeof(msg) - len, " never");
 					break;
@@ -323,6 +429,7 @@ scheduler_describe(const struct manifest *m, preflight_report report,
 				    " %Y-%m-%dT%H:%M:%SZ", &tm);
 			}
 			report(PREFLIGHT_INFO, msg, arg);
+			tz_free(z);
 		}
 	}
 }

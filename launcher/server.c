@@ -516,16 +516,16 @@ server_run(int sfd)
 		fnlog(FNLOG_WARN, "NOTIFY_SOCKET: %s", strerror(errno));
 	fnlog(FNLOG_INFO, "listening on %s (functions: %zu, workers: %u)",
 	    srv.lst.desc, mr->m->nfunctions, mr->m->workers);
-	if (scheduler_start() < 0)
-		fnlog(FNLOG_ERROR, "cannot start the scheduler: schedules do not run");
-	else
-		scheduler_load(mr->m);
 	if (async_open(mr->m) == 0) {
 		async_load(mr->m);
 		if (async_start() < 0)
 			fnlog(FNLOG_ERROR, "cannot start the async runner: "
 			    "spooled jobs wait for the next start");
 	}
+	if (scheduler_start() < 0)
+		fnlog(FNLOG_ERROR, "cannot start the scheduler: schedules do not run");
+	else
+		scheduler_load(mr->m);
 	mref_put(mr);
 	loop(sfd);
 	scheduler_stop();       /* no new run once the drain begins */

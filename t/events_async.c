@@ -26,6 +26,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static struct harness *A;
@@ -375,6 +376,48 @@ START_TEST(two_hundred_jobs_two_kills)
 }
 END_TEST
 
+/* catch_up: true: a run missed while the daemon was down (the last run
+ * on disk is two hours old, @every 1h) runs once at start-up; without
+ * catch_up it does not. schedule_tz: -t says the zone. */
+START_TEST(catch_up_after_downtime)
+{
+	char path[512], line[64], *out = NULL;
+	const char *argv[] = { harness_fnl_bin, "-t", "-c", path, NULL };
+	time_t now = time(NULL);
+
+	harness_skip_if(harness_not_root());
+	harness_stop_daemon(A);
+	ck_assert(harness_write(A, "bin/tick", "#!/bin/sh\n"
+	    "echo run >> \"$MARKS/$FN_NAME\"\n"
+	    "printf 'Content-Type: text/plain\\n\\nok\\n'\n", 0755) == 0);
+	ck_assert(harness_write(A, "manifest.yaml",
+	    "prefix: /fn/\n"
+	    "spool_dir: @DIR@/spool\n"
+	    "defaults: { env: { MARKS: @DIR@/marks } }\n"
+	    "functions:\n"
+	    "  missed: { path: @DIR@/bin/tick, schedule: \"@every 1h\","
+	    " catch_up: true }\n"
+	    "  skipped: { path: @DIR@/bin/tick, schedule: \"@every 1h\" }\n"
+	    "  paris: { path: @DIR@/bin/tick, schedule: \"30 2 * * *\","
+	    " schedule_tz: Europe/Paris }\n", 0644) == 0);
+	snprintf(line, sizeof(line), "%lld\n", (long long)now - 7200);
+	ck_assert(harness_write(A, "spool/schedules/missed", line, 0600) == 0);
+	ck_assert(harness_write(A, "spool/schedules/skipped", line, 0600) == 0);
+	ck_assert(harness_start_daemon(A, "manifest.yaml", NULL) == 0);
+	harness_sleep_ms(2000);
+	ck_assert_msg(harness_dir_count(A, "marks", "missed") == 1,
+	    "the missed run was not made up for:\n%s", harness_log_tail(A));
+	ck_assert_msg(harness_dir_count(A, "marks", "skipped") == 0,
+	    "a schedule without catch_up made up for a run");
+	ck_assert(harness_path(A, "manifest.yaml", path, sizeof(path)) == 0);
+	ck_assert(harness_run(argv, NULL, NULL, &out, NULL, NULL, 10000) == 0);
+	ck_assert_msg(strstr(out, "schedule \"30 2 * * *\" in Europe/Paris: "
+	    "next (UTC) ") != NULL && (strstr(out, "T00:30:00Z") != NULL ||
+	    strstr(out, "T01:30:00Z") != NULL), "%s", out);
+	free(out);
+}
+END_TEST
+
 void
 events_async_tcases(Suite *s)
 {
@@ -386,7 +429,8 @@ events_async_tcases(Suite *s)
 	suite_add_tcase(s, tc);
 	/* its daemon is restarted in the test: a child of the test's own
 	 * process, so set up there too (checked fixtures) */
-	tc = harness_tcase("async_crash", 240, NULL, NULL, aup, adown);
+	tc = harness_tcase("async_restart", 240, NULL, NULL, aup, adown);
 	tcase_add_test(tc, two_hundred_jobs_two_kills);
+	tcase_add_test(tc, catch_up_after_downtime);
 	suite_add_tcase(s, tc);
 }

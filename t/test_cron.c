@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cron.h"
+#include "tz.h"
 #include "unit.h"
 
 /* 2026-12-06T10:02:30Z, a Sunday */
@@ -75,6 +76,65 @@ static const struct {
 	{ "1-2-3 * * * *", "minute" },
 };
 
+/* schedule_tz: wall-clock times of a zone, its clock changes (a
+ * skipped time runs as late as the clocks jumped, a repeated one the
+ * first time), and past the TZif file's transitions (2037) its POSIX
+ * rule. Expected values from Python's zoneinfo. */
+static const struct {
+	const char *zone, *expr;
+	time_t after, want;
+} tznexts[] = {
+	{ "America/New_York", "0 9 * * *", SUN_1002, 1796565600 },
+	{ "Europe/Paris", "30 2 * * *", 1774699200, 1774747800 }, /* gap */
+	{ "Europe/Paris", "30 2 * * *", 1792843200, 1792888200 }, /* twice */
+	{ "Europe/Paris", "0 12 1 7 *", 2208988800, 2224749600 }, /* 2040 */
+	{ "UTC", "*/5 * * * *", SUN_1002, 1796551500 },
+	{ "Asia/Kolkata", "0 0 * * *", SUN_1002, 1796581800 },   /* +05:30 */
+};
+
+START_TEST(test_next_tz)
+{
+	struct cron c;
+	struct tz *z;
+	char err[200];
+	time_t got;
+
+	z = tz_load(tznexts[_i].zone, err, sizeof(err));
+	ck_assert_msg(z != NULL, "%s: %s", tznexts[_i].zone, err);
+	ck_assert(cron_parse(tznexts[_i].expr, &c, err, sizeof(err)) == 0);
+	got = cron_next_tz(&c, z, tznexts[_i].after);
+	ck_assert_msg(got == tznexts[_i].want, "%s in %s after %lld: %lld, "
+	    "want %lld", tznexts[_i].expr, tznexts[_i].zone,
+	    (long long)tznexts[_i].after, (long long)got,
+	    (long long)tznexts[_i].want);
+	tz_free(z);
+}
+END_TEST
+
+START_TEST(test_tz_offsets)
+{
+	char err[200];
+	struct tz *z = tz_load("Europe/Paris", err, sizeof(err));
+
+	ck_assert_ptr_nonnull(z);
+	ck_assert_int_eq(tz_offset(z, SUN_1002), 3600);
+	ck_assert_int_eq(tz_offset(z, 1774747800), 7200);       /* 2026-03-29 */
+	ck_assert_int_eq(tz_offset(z, 2368051200), 3600);       /* 2045-01 */
+	ck_assert_int_eq(tz_offset(z, 2224749600), 7200);       /* 2040-07 */
+	tz_free(z);
+	z = tz_load("America/Sao_Paulo", err, sizeof(err));
+	ck_assert_ptr_nonnull(z);
+	ck_assert_int_eq(tz_offset(z, 1906502400), -10800);     /* no DST */
+	tz_free(z);
+	ck_assert_ptr_null(tz_load("Mars/Olympus_Mons", err, sizeof(err)));
+	ck_assert_msg(strstr(err, "no time zone") != NULL, "%s", err);
+	ck_assert_ptr_null(tz_load("../../etc/passwd", err, sizeof(err)));
+	ck_assert_msg(strstr(err, "time zone name") != NULL, "%s", err);
+	ck_assert_ptr_null(tz_load("/etc/localtime", err, sizeof(err)));
+	ck_assert_int_eq(tz_check("Europe/Berlin", err, sizeof(err)), 0);
+}
+END_TEST
+
 START_TEST(test_bad)
 {
 	struct cron c;
@@ -119,6 +179,9 @@ suite_cron(void)
 	tcase_add_loop_test(tc, test_next, 0, sizeof(nexts) / sizeof(nexts[0]));
 	tcase_add_loop_test(tc, test_bad, 0, sizeof(bad) / sizeof(bad[0]));
 	tcase_add_test(tc, test_next_is_first_match);
+	tcase_add_loop_test(tc, test_next_tz, 0,
+	    sizeof(tznexts) / sizeof(tznexts[0]));
+	tcase_add_test(tc, test_tz_offsets);
 	suite_add_tcase(s, tc);
 	return s;
 }

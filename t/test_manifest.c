@@ -856,7 +856,54 @@ static const struct {
 	  "token_files" },
 	{ "functions:\n  f: { path: /x, auth: { bearer: {} } }\n",
 	  "auth.bearer needs \"token_files\"" },
+	/* events: schedules and async */
+	{ "functions:\n  f: { path: /x, schedule: \"@daily\","
+	  " schedule_tz: Mars/Olympus }\n", "no time zone Mars/Olympus" },
+	{ "functions:\n  f: { path: /x, schedule_tz: \"../../etc/passwd\" }\n",
+	  "must be a time zone name" },
+	{ "defaults: { catch_up: true }\n", "unknown key \"catch_up\" in defaults" },
+	{ "functions:\n  f: { path: /x, retries: 101 }\n", "between 0 and 100" },
+	{ "functions:\n  f: { path: /x, async: maybe }\n", "\"async\" must be" },
+	{ "spool_dir: spool\n", "\"spool_dir\" must be an absolute path" },
+	{ "async_keep: 0s\n", "between 1s and 365d" },
+	{ "async_result_max: 1G\n", "at most 64M" },
 };
+
+/* async, retries, retry_backoff (also from defaults), schedule_tz,
+ * catch_up; spool_dir, async_keep, async_result_max and their defaults. */
+START_TEST(test_event_keys)
+{
+	struct manifest *m = tm_parse_ok(
+	    "spool_dir: /srv/spool\n"
+	    "async_keep: 2h\n"
+	    "async_result_max: 64K\n"
+	    "defaults: { retries: 5 }\n"
+	    "functions:\n"
+	    "  a: { path: /x, async: true, retry_backoff: 2s }\n"
+	    "  s: { path: /x, schedule: \"0 9 * * mon-fri\","
+	    " schedule_tz: Europe/Paris, catch_up: true }\n");
+	const struct fn_spec *f = manifest_find(m, "a");
+
+	ck_assert_str_eq(m->spool_dir, "/srv/spool");
+	ck_assert_uint_eq(m->async_keep_ms, 2 * 3600 * 1000);
+	ck_assert_uint_eq(m->async_result_max, 64 * 1024);
+	ck_assert(f->async);
+	ck_assert_uint_eq(f->retries, 5);
+	ck_assert_uint_eq(f->retry_backoff_ms, 2000);
+	f = manifest_find(m, "s");
+	ck_assert(!f->async);
+	ck_assert_uint_eq(f->retry_backoff_ms, 10000);
+	ck_assert_str_eq(f->schedule_tz, "Europe/Paris");
+	ck_assert(f->catch_up);
+	manifest_free(m);
+	m = tm_parse_ok("functions: {}\n");
+	ck_assert_str_eq(m->spool_dir, "/var/spool/fnlauncher");
+	ck_assert_uint_eq(m->async_keep_ms, 24 * 3600 * 1000);
+	ck_assert_uint_eq(m->async_result_max, 1 << 20);
+	ck_assert_uint_eq(m->defaults.retries, 3);
+	manifest_free(m);
+}
+END_TEST
 
 START_TEST(test_auth_bad)
 {
@@ -899,6 +946,7 @@ suite_manifest(void)
 	tcase_add_test(ok, test_tenant_names);
 	tcase_add_test(ok, test_auth_keys);
 	tcase_add_loop_test(ok, test_auth_bad, 0, NELEM(auth_bad));
+	tcase_add_test(ok, test_event_keys);
 	suite_add_tcase(s, ok);
 	suite_add_tcase(s, load);
 	tm_add_invalid_tcases(s);
