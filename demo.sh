@@ -143,7 +143,7 @@ prepare_run_dir() {
 
 	# Copies, not symlinks: drop-ins are never followed through symlinks.
 	cp functions/hello.sh functions/echo.sh functions/api.py \
-		functions/hello-c "$RUN/functions/"
+		functions/report.sh functions/hello-c "$RUN/functions/"
 	chmod 755 "$RUN"/functions/*
 
 	if [ "$(id -u)" -eq 0 ]; then
@@ -154,6 +154,8 @@ prepare_run_dir() {
 		grep -v -e '^socket_group:' -e '^socket_owner:' \
 			conf/fnlauncher.yaml >"$RUN/fnlauncher.yaml"
 	fi
+	# the demo's async jobs stay in the demo's folder
+	printf 'spool_dir: %s/spool\n' "$RUN" >>"$RUN/fnlauncher.yaml"
 }
 
 write_nginx_conf() {
@@ -252,6 +254,15 @@ tour() {
 	try -H 'Content-Type: application/json' -d '{"a":1,"b":2}' "$url/api"
 	try -H 'Content-Type: application/json' -d '{"a":1,' "$url/api"
 	try "$url/hello-c/some/path"
+	try -X POST --data-binary 'data for a slow job' "$url/report"
+	job=$(curl -s -X POST --data-binary 'another' "$url/report" |
+		sed -n 's/.*"location":"\([^"]*\)".*/\1/p')
+	if [ -n "$job" ]; then
+		printf '\n(the job runs for 2 s: its state now, then when done)\n'
+		try "http://127.0.0.1:$PORT$job"
+		sleep 3
+		try "http://127.0.0.1:$PORT$job"
+	fi
 	try "$url/hello.sh?name=drop-in"
 	try "$url/echo"
 	try "$url/nope"
@@ -264,6 +275,7 @@ tour() {
   curl $url/api
   curl -H 'Content-Type: application/json' -d '{"a":1,"b":2}' $url/api
   curl $url/hello-c/some/path
+  curl -i -X POST --data-binary 'data' $url/report   # then GET its Location
   curl $url/_/metrics
 
   Add a function: drop an executable into $RUN/functions/

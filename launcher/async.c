@@ -363,7 +363,8 @@ wb_record(struct wb *w, int type, const void *data, size_t len)
 	if (w->len + sizeof(h) + len > sizeof(w->buf))
 		wb_flush(w);
 	memcpy(w->buf + w->len, h, sizeof(h));
-	memcpy(w->buf + w->len + sizeof(h), data, len);
+	if (len > 0)
+		memcpy(w->buf + w->len + sizeof(h), data, len);
 	w->len += sizeof(h) + len;
 }
 
@@ -1104,7 +1105,8 @@ recover(void)
 		again += j->attempts > 0;
 	}
 	closedir(d);
-	qsort(jobs, njobs, sizeof(*jobs), cmp_created);
+	if (njobs > 1)
+		qsort(jobs, njobs, sizeof(*jobs), cmp_created);
 	if (queued + cleared > 0)
 		fnlog(FNLOG_INFO, "spool %s: %u job%s to run (%u of them "
 		    "after a failed attempt)%s", spool_path, queued,

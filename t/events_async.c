@@ -78,8 +78,11 @@ aup(void)
 	ck_assert(harness_write(A, "manifest.yaml", MANIFEST, 0644) == 0);
 	mount_spool("size=2m,mode=0700");
 	if (harness_start_daemon(A, "manifest.yaml", NULL) != 0 ||
-	    harness_start_nginx(A, NULL) != 0)
+	    harness_start_nginx(A, NULL) != 0) {
+		harness_stop_daemon(A);
+		(void)umount2(spool, MNT_DETACH);
 		harness_abort(&A, "could not start nginx and the daemon");
+	}
 }
 
 static void

@@ -24,7 +24,8 @@ static const char *const ALLOWED[] = { "GATEWAY_INTERFACE",
     "DOCUMENT_URI", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH",
     "REMOTE_ADDR", "REMOTE_PORT", "REMOTE_USER", "AUTH_TYPE", "HTTPS",
     "SCRIPT_NAME", "PATH_INFO", "SCRIPT_FILENAME", "FN_NAME",
-    "FN_REQUEST_ID", "FN_TIMEOUT_MS", "PATH", NULL };
+    "FN_REQUEST_ID", "FN_TIMEOUT_MS", "FN_TRIGGER", "FN_JOB_ID",
+    "FN_JOB_ATTEMPT", "PATH", NULL };
 
 /* Every NAME= line of env(1) output is allowed (extra: one more allowed
  * name, may be NULL); returns the first offending line in bad. */
@@ -155,11 +156,13 @@ START_TEST(env_params_cannot_override)
 	    "FN_TIMEOUT_MS=evil", "GATEWAY_INTERFACE=evil", "PATH_INFO=/evil",
 	    "HTTP_PROXY=evil", "HTTP_Proxy=evil", "http_proxy=evil",
 	    "IFS=evil", "BASH_ENV=/evil", "ENV=/evil", "PS4=evil",
-	    "HTTP_X_OK=fine" };
+	    "FN_TRIGGER=async", "FN_TRIGGER_KEY=evil", "FN_JOB_ID=evil",
+	    "FN_JOB_ATTEMPT=evil", "HTTP_X_OK=fine" };
 	static const char *const want[] = { "\nSCRIPT_FILENAME=/usr/bin/env\n",
 	    "\nPATH=/usr/local/bin:/usr/bin:/bin\n", "\nFN_NAME=envall\n",
 	    "\nGATEWAY_INTERFACE=CGI/1.1\n", "\nSCRIPT_NAME=/envall\n",
-	    "\nFN_TIMEOUT_MS=20000\n", "\nHTTP_X_OK=fine\n" };
+	    "\nFN_TIMEOUT_MS=20000\n", "\nFN_TRIGGER=http\n",
+	    "\nHTTP_X_OK=fine\n" };
 	struct fcgic_buf b = { 0 };
 	struct fcgic_resp r;
 	const char *body;
