@@ -52,13 +52,27 @@ struct fcap {
 	char key[FN_KEY_MAX];
 	unsigned concurrency, retries;
 	uint64_t backoff_ms;
+	uint64_t limit_ms;        /* queue_timeout + timeout + kill_grace */
 };
+
+/* The outcomes request.c notes (async_note), until the runner takes
+ * them: a ring, the oldest overwritten. */
+#define NOTES 256
+struct note {
+	char id[ASYNC_ID_LEN + 1];
+	unsigned attempt;
+	int status, signal;
+	char outcome[16], code[16];
+};
+static struct note notes[NOTES];
+static size_t note_next;
+static pthread_cond_t noted = PTHREAD_COND_INITIALIZER;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake;
 static struct job *jobs;        /* in the order they were accepted */
 static size_t njobs, capjobs;
-static struct fcap *caps, defcap = { "", 0, 3, 10000 };
+static struct fcap *caps, defcap = { "", 0, 3, 10000, 47000 };
 static size_t ncaps;
 static unsigned global_cap = 32, running;
 static uint64_t keep_ms = 24ull * 3600 * 1000, result_max = 1 << 20;
@@ -538,7 +552,11 @@ async_spool(const char *key, char *const *params, FCGX_Stream *in,
 		    FCGX_GetStr(chunk, sizeof(chunk), in);
 		if (n < 0 && body_fd >= 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n < 0 || (body_fd < 0 && n == 0 && FCGX_GetError(in) != 0)) {
+			e = EIO;        /* a body cut short is not a job */
+			break;
+		}
+		if (n == 0)
 			break;
 		if ((total += (uint64_t)n) > max_body) {
 			e = EFBIG;
@@ -569,7 +587,12 @@ async_spool(const char *key, char *const *params, FCGX_Stream *in,
 		return -1;
 	}
 	pthread_mutex_lock(&lock);
-	(void)table_add(id, key, now_ms());
+	if (table_add(id, key, now_ms()) == NULL) {
+		pthread_mutex_unlock(&lock);
+		unlinkat(d_new, id, 0);
+		errno = ENOMEM;
+		return -1;
+	}
 	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
 	metrics_async(METRICS_ASYNC_ACCEPTED);
@@ -603,6 +626,8 @@ struct run {
 	char key[FN_KEY_MAX];
 	unsigned attempt;
 	int64_t created_ms;
+	int64_t deadline_ms;      /* no answer by then: a 504 attempt */
+	bool timed_out;
 	size_t result_max;
 	/* the answer */
 	struct cgiresp *cgi;
@@ -697,11 +722,16 @@ exchange(struct run *r, int jf, off_t from)
 		}
 		if (opos < olen)
 			p.events |= POLLOUT;
-		if (poll(&p, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
+		int64_t left = r->deadline_ms - now_ms();
+		if (left <= 0) {
+			r->timed_out = true;
 			break;
 		}
+		n = poll(&p, 1, left > 1000 ? 1000 : (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			continue;       /* or break: checked above */
 		if (p.revents & POLLOUT) {
 			n = send(r->fd, out + opos, olen - opos, MSG_NOSIGNAL);
 			if (n > 0)
@@ -731,6 +761,8 @@ answer_status(struct run *r)
 	const char *reason;
 	int st;
 
+	if (r->timed_out)
+		return 504;
 	if (!r->ended || r->bad || !r->headers_done)
 		return 502;
 	if ((st = cgiresp_status(r->cgi, &reason)) == 0)
@@ -738,28 +770,52 @@ answer_status(struct run *r)
 	return st;
 }
 
-/* Did fnlauncher itself answer "busy" or "draining" (it never ran)? */
-static const char *
-daemon_refusal(struct run *r, int status)
+void
+async_note(const char *id, const char *attempt, const struct async_outcome *o)
 {
-	const char *ct;
+	struct note *n;
 
-	if (status != 503 || !r->headers_done || r->body == NULL ||
-	    (ct = cgiresp_find(r->cgi, "Content-Type")) == NULL ||
-	    strcmp(ct, "application/json") != 0)
-		return NULL;
-	r->body[r->blen] = '\0';
-	if (strncmp(r->body, "{\"error\":\"busy\"", 15) == 0)
-		return "busy";
-	if (strncmp(r->body, "{\"error\":\"draining\"", 19) == 0)
-		return "draining";
-	return NULL;
+	pthread_mutex_lock(&lock);
+	n = &notes[note_next++ % NOTES];
+	snprintf(n->id, sizeof(n->id), "%s", id);
+	n->attempt = (unsigned)strtoul(attempt, NULL, 10);
+	n->status = o->status;
+	n->signal = o->signal;
+	snprintf(n->outcome, sizeof(n->outcome), "%s", o->outcome ? o->outcome : "");
+	snprintf(n->code, sizeof(n->code), "%s", o->code ? o->code : "");
+	pthread_cond_broadcast(&noted);
+	pthread_mutex_unlock(&lock);
+}
+
+/* The record's note of R's attempt, waited for a while: the record is
+ * written after the teardown, which may outlast the answer by up to
+ * kill_grace. false: none came (the answer alone decides). Lock held. */
+static bool
+take_note(struct run *r, struct note *out, int64_t wait_ms)
+{
+	struct timespec ts;
+	int64_t until = now_ms() + wait_ms;
+
+	for (;;) {
+		for (size_t i = 0; i < NOTES; i++)
+			if (notes[i].attempt == r->attempt &&
+			    strcmp(notes[i].id, r->id) == 0) {
+				*out = notes[i];
+				notes[i].id[0] = '\0';
+				return true;
+			}
+		if (now_ms() >= until)
+			return false;
+		ts.tv_sec = (time_t)(until / 1000);
+		ts.tv_nsec = (long)(until % 1000) * 1000000;
+		(void)pthread_cond_timedwait(&noted, &lock, &ts);
+	}
 }
 
 /* The JSON of a finished attempt. */
 static void
 result_json(struct sb *b, struct run *r, const char *state, int status,
-    int64_t next_ms)
+    int64_t next_ms, const char *outcome)
 {
 	sb_add(b, "{\"id\":\"%s\",", r->id);
 	sb_function(b, r->key);
@@ -768,6 +824,10 @@ result_json(struct sb *b, struct run *r, const char *state, int status,
 	sb_time(b, "finished", now_ms());
 	if (next_ms > 0)
 		sb_time(b, "next_attempt", next_ms);
+	if (outcome != NULL) {
+		sb_add(b, ",\"outcome\":");
+		sb_str(b, outcome);     /* crashed, timeout...: not "ok" */
+	}
 	sb_add(b, ",\"result\":{\"status\":%d,\"headers\":{", status);
 	for (size_t i = 0; r->headers_done && i < cgiresp_count(r->cgi); i++) {
 		const struct cgiresp_header *h = cgiresp_get(r->cgi, i);
@@ -800,18 +860,24 @@ static void
 finish(struct run *r)
 {
 	int status = answer_status(r);
-	const char *refusal = daemon_refusal(r, status);
 	const struct fcap *c;
 	const char *state;
 	int64_t next = 0;
 	struct sb b = { 0 };
+	struct note nt;
+	bool noted_ok, failed;
 	struct job *j;
 
 	pthread_mutex_lock(&lock);
 	c = cap_of(r->key);
+	unsigned retries = c->retries;
+	uint64_t backoff = c->backoff_ms;
+	noted_ok = !r->timed_out && take_note(r, &nt, 15000);
 	j = table_find(r->id);
-	if (j != NULL && refusal != NULL && j->deferrals < BUSY_MAX) {
-		/* it never ran: not an attempt */
+	if (j != NULL && noted_ok && strcmp(nt.outcome, "rejected") == 0 &&
+	    (strcmp(nt.code, "busy") == 0 || strcmp(nt.code, "draining") == 0) &&
+	    j->deferrals < BUSY_MAX) {
+		/* fnlauncher refused it, it never ran: not an attempt */
 		j->deferrals++;
 		j->attempts--;
 		j->state = j->attempts > 0 ? J_FAILED : J_QUEUED;
@@ -821,11 +887,14 @@ finish(struct run *r)
 		pthread_mutex_unlock(&lock);
 		return;
 	}
-	unsigned retries = c->retries;
-	uint64_t backoff = c->backoff_ms;
 	pthread_mutex_unlock(&lock);
 
-	if (status < 500)
+	/* 5xx, a crash or a timeout, also after the headers went out */
+	failed = status >= 500 || (noted_ok && (nt.status >= 500 ||
+	    nt.signal > 0 || strcmp(nt.outcome, "timeout") == 0 ||
+	    strcmp(nt.outcome, "crashed") == 0 ||
+	    strcmp(nt.outcome, "exec_failed") == 0));
+	if (!failed)
 		state = "done";
 	else if (r->attempt <= retries) {
 		state = "failed";
@@ -835,11 +904,26 @@ finish(struct run *r)
 		state = "dead";
 	sb_add(&b, MAGIC "%s %u %lld %s\n", state, r->attempt, (long long)next,
 	    r->key);
-	result_json(&b, r, state, status, next);
-	if (b.oom || put_file(d_res, r->id, b.p, b.len, false) < 0)
+	result_json(&b, r, state, status, next,
+	    noted_ok && strcmp(nt.outcome, "ok") != 0 ? nt.outcome : NULL);
+	if (b.oom || put_file(d_res, r->id, b.p, b.len, next == 0) < 0) {
+		/* without its result the job is not over: it runs again */
 		fnlog(FNLOG_ERROR, "job %s of %s: cannot write its result in "
-		    "%s/results: %s", r->id, r->key, spool_path,
-		    b.oom ? "out of memory" : strerror(errno));
+		    "%s/results: %s: it runs again in %d s", r->id, r->key,
+		    spool_path, b.oom ? "out of memory" : strerror(errno),
+		    BUSY_RETRY_MS * 10 / 1000);
+		free(b.p);
+		pthread_mutex_lock(&lock);
+		running--;
+		if ((j = table_find(r->id)) != NULL) {
+			j->attempts--;
+			j->state = j->attempts > 0 ? J_FAILED : J_QUEUED;
+			j->due_ms = now_ms() + BUSY_RETRY_MS * 10;
+		}
+		pthread_cond_signal(&wake);
+		pthread_mutex_unlock(&lock);
+		return;
+	}
 	free(b.p);
 	if (strcmp(state, "done") == 0) {
 		unlinkat(d_new, r->id, 0);
@@ -849,12 +933,14 @@ finish(struct run *r)
 			fnlog(FNLOG_ERROR, "job %s: cannot move it to %s/dead: %s",
 			    r->id, spool_path, strerror(errno));
 		fnlog(FNLOG_WARN, "job %s of %s: dead after %u attempts (last "
-		    "status %d): its request is in %s/dead/%s", r->id, r->key,
-		    r->attempt, status, spool_path, r->id);
+		    "status %d%s%s): its request is in %s/dead/%s", r->id,
+		    r->key, r->attempt, status, noted_ok ? ", " : "",
+		    noted_ok ? nt.outcome : "", spool_path, r->id);
 		metrics_async(METRICS_ASYNC_DEAD);
 	} else {
-		fnlog(FNLOG_INFO, "job %s of %s: attempt %u answered %d, the "
+		fnlog(FNLOG_INFO, "job %s of %s: attempt %u answered %d%s%s, the "
 		    "next in %lld ms", r->id, r->key, r->attempt, status,
+		    noted_ok ? ", " : "", noted_ok ? nt.outcome : "",
 		    (long long)(next - now_ms()));
 		metrics_async(METRICS_ASYNC_RETRIED);
 	}
@@ -887,11 +973,28 @@ run_thread(void *arg)
 		pthread_mutex_lock(&lock);
 		running--;
 		table_remove(r->id);
+		pthread_cond_signal(&wake);
 		pthread_mutex_unlock(&lock);
+		cgiresp_free(r->cgi);
 		free(r);
 		return NULL;
 	}
 	snprintf(at, sizeof(at), "%u", r->attempt);
+	/* The attempt counts even if the daemon dies during it: read back
+	 * after a restart, it is a failed one ("interrupted") and the job
+	 * runs again at once. (Not fsync'd: losing it costs a count.) */
+	{
+		struct sb b = { 0 };
+		sb_add(&b, MAGIC "running %u 0 %s\n{\"id\":\"%s\",", r->attempt,
+		    r->key, r->id);
+		sb_function(&b, r->key);
+		sb_add(&b, ",\"status\":\"failed\",\"attempts\":%u", r->attempt);
+		sb_time(&b, "created", r->created_ms);
+		sb_add(&b, ",\"outcome\":\"interrupted\"}\n");
+		if (!b.oom)
+			(void)put_file(d_res, r->id, b.p, b.len, false);
+		free(b.p);
+	}
 	/* BEGIN_REQUEST and the file's own is skipped: see the file's
 	 * layout; ours come first, so they win over anything spooled */
 	off_t skip = from + FCGI_HEADER_LEN + (off_t)sizeof(FCGI_BeginRequestBody);
@@ -926,6 +1029,7 @@ start(struct job *j)
 	snprintf(r->key, sizeof(r->key), "%s", j->key);
 	r->attempt = j->attempts + 1;
 	r->created_ms = j->created_ms;
+	r->deadline_ms = now_ms() + (int64_t)cap_of(j->key)->limit_ms + 30000;
 	r->result_max = (size_t)result_max;
 	r->fd = sv[1];
 	if (threadpool_submit(sv[0]) < 0)
@@ -1006,9 +1110,13 @@ loop(void *arg)
 			pthread_mutex_lock(&lock);
 			last_sweep = now;
 		}
+		/* functions found at their concurrency in this pass */
+		const char *full[16];
+		size_t nfull = 0;
 		for (size_t i = 0; i < njobs && !server_draining(); i++) {
 			struct job *j = &jobs[i];
 			const struct fcap *c;
+			bool skip = false;
 
 			if (j->state == J_RUNNING)
 				continue;
@@ -1019,9 +1127,16 @@ loop(void *arg)
 			}
 			if (running >= global_cap)
 				break;
-			c = cap_of(j->key);
-			if (c->concurrency > 0 && running_of(j->key) >= c->concurrency)
+			for (size_t k = 0; k < nfull && !skip; k++)
+				skip = strcmp(full[k], j->key) == 0;
+			if (skip)
 				continue;
+			c = cap_of(j->key);
+			if (c->concurrency > 0 && running_of(j->key) >= c->concurrency) {
+				if (nfull < sizeof(full) / sizeof(full[0]))
+					full[nfull++] = j->key;
+				continue;
+			}
 			if (!start(j) && now + BUSY_RETRY_MS < next) {
 				j->due_ms = now + BUSY_RETRY_MS;
 				next = j->due_ms;
@@ -1072,9 +1187,10 @@ recover(void)
 	if ((fd = dup(d_new)) < 0 || (d = fdopendir(fd)) == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
-		char line[512], state[16], rkey[FN_KEY_MAX];
+		char line[512], state[16] = "", rkey[FN_KEY_MAX];
 		unsigned attempts = 0;
 		int64_t due = 0;
+		bool meta;
 		struct stat st;
 		struct job *j;
 
@@ -1082,8 +1198,12 @@ recover(void)
 		    first_line(d_new, e->d_name, line, sizeof(line)) < 0 ||
 		    fstatat(d_new, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		if (result_meta(e->d_name, state, sizeof(state), &attempts, &due,
-		    rkey, sizeof(rkey)) && strcmp(state, "failed") != 0) {
+		meta = result_meta(e->d_name, state, sizeof(state), &attempts,
+		    &due, rkey, sizeof(rkey));
+		if (!meta)
+			attempts = 0, due = 0;
+		if (meta && (strcmp(state, "done") == 0 ||
+		    strcmp(state, "dead") == 0)) {
 			/* its result was written: finish what was under way */
 			if (strcmp(state, "dead") == 0)
 				(void)renameat(d_new, e->d_name, d_dead, e->d_name);
@@ -1096,10 +1216,12 @@ recover(void)
 		    (int64_t)st.st_mtim.tv_sec * 1000 + st.st_mtim.tv_nsec / 1000000);
 		if (j == NULL)
 			break;
-		if (strcmp(state, "failed") == 0 && attempts > 0) {
+		if (meta && attempts > 0) {
+			/* failed and due at DUE, or running when the daemon
+			 * died: again now */
 			j->state = J_FAILED;
 			j->attempts = attempts;
-			j->due_ms = due;
+			j->due_ms = strcmp(state, "failed") == 0 ? due : 0;
 		}
 		queued++;
 		again += j->attempts > 0;
@@ -1127,7 +1249,8 @@ async_open(const struct manifest *m)
 		    spool_path, strerror(errno));
 		return -1;
 	}
-	if ((d_root = open(spool_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	if ((d_root = open(spool_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+	    O_NOFOLLOW)) < 0 ||
 	    fstat(d_root, &st) < 0) {
 		fnlog(FNLOG_WARN, "spool_dir %s: %s: async requests get 503",
 		    spool_path, strerror(errno));
@@ -1165,9 +1288,14 @@ async_open(const struct manifest *m)
 	fnlog(FNLOG_INFO, "spool %s: async invocations on", spool_path);
 	return 0;
 fail:
-	if (d_root >= 0)
-		close(d_root);
-	d_root = -1;
+	{
+		int *fds[] = { &d_root, &d_tmp, &d_new, &d_res, &d_dead };
+		for (size_t k = 0; k < sizeof(fds) / sizeof(fds[0]); k++) {
+			if (*fds[k] >= 0)
+				close(*fds[k]);
+			*fds[k] = -1;
+		}
+	}
 	return -1;
 }
 
@@ -1188,6 +1316,8 @@ add_caps(const struct manifest *m, struct fcap **v, size_t *n, size_t *cap)
 		(*v)[*n].concurrency = f->concurrency;
 		(*v)[*n].retries = f->retries;
 		(*v)[*n].backoff_ms = f->retry_backoff_ms;
+		(*v)[*n].limit_ms = f->queue_timeout_ms + f->timeout_ms +
+		    f->kill_grace_ms;
 		(*n)++;
 	}
 }
@@ -1208,6 +1338,8 @@ async_load(const struct manifest *m)
 	defcap.concurrency = m->defaults.concurrency;
 	defcap.retries = m->defaults.retries;
 	defcap.backoff_ms = m->defaults.retry_backoff_ms;
+	defcap.limit_ms = m->defaults.queue_timeout_ms + m->defaults.timeout_ms +
+	    m->defaults.kill_grace_ms;
 	global_cap = m->workers / 2 > 0 ? m->workers / 2 : 1;
 	keep_ms = m->async_keep_ms;
 	result_max = m->async_result_max;

@@ -60,6 +60,19 @@ const char *async_key(void);
 int async_spool(const char *key, char *const *params, FCGX_Stream *in,
     int body_fd, uint64_t max_body, char id[ASYNC_ID_LEN + 1]);
 
+/* How a run of a job ended, as its record says (request.c): the runner
+ * decides on it, not on the answer alone (a function that crashes after
+ * its headers answered 200). */
+struct async_outcome {
+	int status;
+	const char *outcome;      /* ok, error, timeout, crashed, rejected... */
+	const char *code;         /* fnlauncher's error code, or NULL */
+	int signal;               /* 0: none */
+	int exit_code;            /* -1: none */
+};
+void async_note(const char *id, const char *attempt,
+    const struct async_outcome *o);
+
 /* Job ID's state as JSON (malloc'd, *LEN bytes), or NULL: no such job
  * (ENOENT) or out of memory. */
 char *async_status(const char *id, size_t *len);

@@ -25,7 +25,7 @@ static const char *const outcomes[] = {
 
 static const char *const reasons[] = {
 	"not_found", "method_not_allowed", "body_too_large", "busy",
-	"draining", "bad_request", "refused", "unauthorized",
+	"draining", "bad_request", "refused", "unauthorized", "unavailable",
 };
 #define NREASON (sizeof(reasons) / sizeof(reasons[0]))
 

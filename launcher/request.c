@@ -259,17 +259,20 @@ authenticate(struct invocation *inv, const struct fn_spec *fn)
 	int n, fd;
 	enum auth_result r;
 
-	/* the admin's own schedule: its checks are for HTTP requests */
-	if (!fn->auth.on || inv->trigger != NULL)
+	if (!fn->auth.on)
 		return true;
 	/* Its checks are over the request's own headers and body: a local
 	 * redirect (a GET without the body) never passes them, and must not
-	 * skip them. */
+	 * skip them — also when a schedule's or an async job's run asked
+	 * for it. */
 	if (inv->redirects > 0) {
 		reject(inv, 401, "unauthorized", "a local redirect cannot reach "
 		    "a function with auth", fn->name, NULL);
 		return false;
 	}
+	/* the admin's own schedule, and a job checked when it was accepted */
+	if (inv->trigger != NULL)
+		return true;
 	/* What needs no body first: a request without its token or
 	 * signature is refused before its body is read. */
 	r = auth_check(&fn->auth, inv->params, NULL, 0, time(NULL), why,
@@ -653,6 +656,13 @@ record(struct invocation *inv)
 		.bytes_in = inv->bytes_in, .bytes_out = inv->bytes_out,
 	};
 	fnlog_record(&rec);
+	if (inv->trigger != NULL && strcmp(inv->trigger, "async") == 0 &&
+	    inv->job_id != NULL && inv->job_attempt != NULL) {
+		struct async_outcome o = { .status = inv->status,
+		    .outcome = rec.outcome, .code = inv->code,
+		    .signal = inv->signal, .exit_code = inv->exit_code };
+		async_note(inv->job_id, inv->job_attempt, &o);
+	}
 	struct metrics_sample ms = {
 		.function = inv->fn ? fn_spec_key(inv->fn, key, sizeof(key)) : NULL,
 		.outcome = rec.outcome,

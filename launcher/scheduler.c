@@ -160,8 +160,8 @@ run_thread(void *arg)
 	return NULL;
 }
 
-/* Start S's run. Called with the lock held. */
-static void
+/* Start S's run. Called with the lock held. false: it could not. */
+static bool
 fire(struct sched *s)
 {
 	struct run *r = calloc(1, sizeof(*r));
@@ -195,7 +195,7 @@ fire(struct sched *s)
 	pthread_attr_destroy(&at);
 	s->running = true;
 	metrics_schedule(s->key, false);
-	return;
+	return true;
 fail:
 	if (sv[0] >= 0)
 		close(sv[0]);
@@ -204,6 +204,7 @@ fail:
 	if (r != NULL)
 		free(r->body);
 	free(r);
+	return false;
 }
 
 static void *
@@ -225,11 +226,8 @@ loop(void *arg)
 					    "due at %lld is skipped: the one "
 					    "before still runs", v[i].key,
 					    (long long)v[i].next);
-				} else {
-					fire(&v[i]);
-					if (v[i].catch_up)
-						state_write(v[i].key, v[i].next);
-				}
+				} else if (fire(&v[i]) && v[i].catch_up)
+					state_write(v[i].key, v[i].next);
 				v[i].next = cron_next_tz(&v[i].c, v[i].tz, now);
 			}
 			if (v[i].next != -1 && (first == 0 || v[i].next < first))
@@ -320,9 +318,12 @@ scheduler_load(const struct manifest *m)
 	size_t nn = 0, cap = 0;
 	time_t now = time(NULL);
 
-	if (async_enabled())
+	/* the spool in use (a changed spool_dir takes a restart) */
+	pthread_mutex_lock(&lock);
+	if (async_enabled() && state_dir[0] == '\0')
 		snprintf(state_dir, sizeof(state_dir), "%s/schedules",
 		    m->spool_dir);
+	pthread_mutex_unlock(&lock);
 	collect(m, m->prefix, &nv, &nn, &cap);
 	for (size_t t = 0; t < m->ntenants; t++)
 		collect(m->tenants[t], m->prefix, &nv, &nn, &cap);
@@ -331,14 +332,15 @@ scheduler_load(const struct manifest *m)
 	for (size_t i = 0; i < nn; i++) {
 		bool kept = false;
 		nv[i].next = cron_next_tz(&nv[i].c, nv[i].tz, now);
-		for (size_t j = 0; j < n; j++)
-			if (strcmp(v[j].key, nv[i].key) == 0 &&
-			    strcmp(v[j].expr, nv[i].expr) == 0 &&
-			    strcmp(v[j].zone, nv[i].zone) == 0) {
+		for (size_t j = 0; j < n; j++) {
+			if (strcmp(v[j].key, nv[i].key) != 0)
+				continue;
+			kept = true;    /* a changed one makes up for nothing */
+			nv[i].running = v[j].running;
+			if (strcmp(v[j].expr, nv[i].expr) == 0 &&
+			    strcmp(v[j].zone, nv[i].zone) == 0)
 				nv[i].next = v[j].next;
-				nv[i].running = v[j].running;
-				kept = true;
-			}
+		}
 		if (!kept && nv[i].catch_up)
 			catch_up(&nv[i], now);
 	}

@@ -41,7 +41,11 @@ static const char MANIFEST[] =
     "  echo: { path: @DIR@/bin/echo }\n"
     "  later: { path: @DIR@/bin/echo, async: true }\n"
     "  work: { path: @DIR@/bin/work, concurrency: 8 }\n"
-    "  flaky: { path: @DIR@/bin/fail, retries: 2, retry_backoff: 300ms }\n";
+    "  flaky: { path: @DIR@/bin/fail, retries: 2, retry_backoff: 300ms }\n"
+    "  halfway: { path: @DIR@/bin/halfway, retries: 1, retry_backoff: 100ms }\n"
+    "  redir: { path: @DIR@/bin/redir }\n"
+    "  secure: { path: @DIR@/bin/secure, auth: { bearer: { token_files:"
+    " [@DIR@/tokens] } } }\n";
 
 /* answers its body and what it was run as */
 #define ECHO "#!/bin/sh\nprintf 'Content-Type: text/plain\\nX-Mine: 1\\n\\n'\n" \
@@ -49,6 +53,13 @@ static const char MANIFEST[] =
 /* takes a while, leaves the job's id in marks/work */
 #define WORK "#!/bin/sh\nsleep 0.5\necho \"$FN_JOB_ID\" >> \"$MARKS/work\"\n" \
     "printf 'Content-Type: text/plain\\n\\ndone %s\\n' \"$FN_JOB_ID\"\n"
+/* answers 200 and part of its body, then is killed */
+#define HALFWAY "#!/bin/sh\nprintf 'Content-Type: text/plain\\n\\npart'\n" \
+    "kill -KILL $$\n"
+/* sends the client on to a function with auth: (a local redirect) */
+#define REDIR "#!/bin/sh\nprintf 'Location: /fn/secure\\n\\n'\n"
+#define SECURE "#!/bin/sh\ntouch \"$MARKS/secure\"\n" \
+    "printf 'Content-Type: text/plain\\n\\nsecret\\n'\n"
 /* never answers: 502 */
 #define FAIL "#!/bin/sh\ndate +%s.%N >> \"$MARKS/flaky\"\nexit 3\n"
 
@@ -75,6 +86,10 @@ aup(void)
 	ck_assert(harness_write(A, "bin/echo", ECHO, 0755) == 0);
 	ck_assert(harness_write(A, "bin/work", WORK, 0755) == 0);
 	ck_assert(harness_write(A, "bin/fail", FAIL, 0755) == 0);
+	ck_assert(harness_write(A, "bin/halfway", HALFWAY, 0755) == 0);
+	ck_assert(harness_write(A, "bin/redir", REDIR, 0755) == 0);
+	ck_assert(harness_write(A, "bin/secure", SECURE, 0755) == 0);
+	ck_assert(harness_write(A, "tokens", "tok-async-ci\n", 0600) == 0);
 	ck_assert(harness_write(A, "manifest.yaml", MANIFEST, 0644) == 0);
 	mount_spool("size=2m,mode=0700");
 	if (harness_start_daemon(A, "manifest.yaml", NULL) != 0 ||
@@ -273,6 +288,46 @@ START_TEST(failing_job_dead_letters)
 }
 END_TEST
 
+/* A run killed after its headers and part of its body went out (status
+ * 200 on the wire) is a crash: retried, then dead, with its record's
+ * outcome (not "ok") and what it had answered. */
+START_TEST(crash_after_headers_retried)
+{
+	struct hresp r = { 0 };
+	char id[64];
+
+	harness_skip_if(harness_not_root());
+	post(&r, "/fn/halfway", "x", true);
+	assert_accepted(&r, id, sizeof(id));
+	hresp_free(&r);
+	await_job(&r, id, "dead", 10000);
+	ck_assert_msg(strstr(r.body, "\"attempts\":2") != NULL &&
+	    strstr(r.body, "\"outcome\":") != NULL &&
+	    strstr(r.body, "\"body\":\"part\"") != NULL, "%s", r.body);
+	hresp_free(&r);
+}
+END_TEST
+
+/* An async job's run is checked like any request: a local redirect to
+ * a function with auth: is refused (401, the result of a done job), and
+ * that function never runs. */
+START_TEST(redirect_to_auth_refused)
+{
+	struct hresp r = { 0 };
+	char id[64];
+
+	harness_skip_if(harness_not_root());
+	post(&r, "/fn/redir", "x", true);
+	assert_accepted(&r, id, sizeof(id));
+	hresp_free(&r);
+	await_job(&r, id, "done|dead", 10000);
+	ck_assert_msg(strstr(r.body, "\"result\":{\"status\":401") != NULL,
+	    "%s", r.body);
+	ck_assert_int_eq(harness_dir_count(A, "marks", "secure"), 0);
+	hresp_free(&r);
+}
+END_TEST
+
 /* The spool full (a body larger than its tmpfs) or read-only: 503, no
  * 202, nothing left in new/ and nothing run; writable again: 202. */
 START_TEST(unwritable_spool_503)
@@ -429,6 +484,8 @@ events_async_tcases(Suite *s)
 	tcase_add_test(tc, prefer_respond_async);
 	tcase_add_test(tc, failing_job_dead_letters);
 	tcase_add_test(tc, unwritable_spool_503);
+	tcase_add_test(tc, crash_after_headers_retried);
+	tcase_add_test(tc, redirect_to_auth_refused);
 	suite_add_tcase(s, tc);
 	/* its daemon is restarted in the test: a child of the test's own
 	 * process, so set up there too (checked fixtures) */
