@@ -74,7 +74,7 @@ static struct job *jobs;        /* in the order they were accepted */
 static size_t njobs, capjobs;
 static struct fcap *caps, defcap = { "", 0, 3, 10000, 47000 };
 static size_t ncaps;
-static unsigned global_cap = 32, running;
+static unsigned global_cap = 32, running, max_jobs = 10000;
 static uint64_t keep_ms = 24ull * 3600 * 1000, result_max = 1 << 20;
 static int d_root = -1, d_tmp = -1, d_new = -1, d_res = -1, d_dead = -1;
 static bool enabled, tried, started, stopping;
@@ -513,7 +513,8 @@ table_remove(const char *id)
 
 int
 async_spool(const char *key, char *const *params, FCGX_Stream *in,
-    int body_fd, uint64_t max_body, char id[ASYNC_ID_LEN + 1])
+    int body_fd, uint64_t max_body, char id[ASYNC_ID_LEN + 1],
+    uint64_t *bytes)
 {
 	struct wb *w;
 	char head[FN_KEY_MAX + 16], chunk[32768];
@@ -522,6 +523,13 @@ async_spool(const char *key, char *const *params, FCGX_Stream *in,
 
 	if (!enabled) {
 		errno = ENOSYS;
+		return -1;
+	}
+	pthread_mutex_lock(&lock);
+	bool full = njobs >= max_jobs;
+	pthread_mutex_unlock(&lock);
+	if (full) {
+		errno = EAGAIN;
 		return -1;
 	}
 	if ((w = malloc(sizeof(*w))) == NULL)
@@ -564,6 +572,7 @@ async_spool(const char *key, char *const *params, FCGX_Stream *in,
 		}
 		wb_record(w, FCGI_STDIN, chunk, (size_t)n);
 	}
+	*bytes = total;
 	wb_record(w, FCGI_STDIN, NULL, 0);
 	wb_flush(w);
 	if (e == 0 && w->err)
@@ -1343,6 +1352,7 @@ async_load(const struct manifest *m)
 	global_cap = m->workers / 2 > 0 ? m->workers / 2 : 1;
 	keep_ms = m->async_keep_ms;
 	result_max = m->async_result_max;
+	max_jobs = m->async_max_jobs;
 	if (enabled && strcmp(m->spool_dir, spool_path) != 0)
 		fnlog(FNLOG_WARN, "spool_dir changed to %s: it takes a restart; "
 		    "%s stays in use", m->spool_dir, spool_path);

@@ -55,10 +55,12 @@ const char *async_key(void);
 
 /* Spool a request of function KEY: its PARAMS ("NAME=value"), the body
  * from BODY_FD (a file at offset 0) when not -1, else from IN, at most
- * MAX_BODY bytes. ID gets the job's id. 0 once the job is on disk, or
- * -1 with errno (EFBIG: the body is over MAX_BODY; ENOSYS: no spool). */
+ * MAX_BODY bytes (*BYTES: how many). ID gets the job's id. 0 once the
+ * job is on disk, or -1 with errno (EFBIG: the body is over MAX_BODY;
+ * ENOSYS: no spool; EAGAIN: async_max_jobs jobs are not finished). */
 int async_spool(const char *key, char *const *params, FCGX_Stream *in,
-    int body_fd, uint64_t max_body, char id[ASYNC_ID_LEN + 1]);
+    int body_fd, uint64_t max_body, char id[ASYNC_ID_LEN + 1],
+    uint64_t *bytes);
 
 /* How a run of a job ended, as its record says (request.c): the runner
  * decides on it, not on the answer alone (a function that crashes after

@@ -410,6 +410,7 @@ manifest_new(const char *file, const char *dir)
 	m->stderr_max = 64 * 1024;
 	m->async_keep_ms = 24ull * 3600 * 1000;
 	m->async_result_max = 1ull << 20;
+	m->async_max_jobs = 10000;
 	m->dynamic_first = FN_DYNAMIC_FIRST;
 	m->dynamic_last = FN_DYNAMIC_LAST;
 	m->nallow_from = 2;

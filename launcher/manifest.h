@@ -168,6 +168,7 @@ struct manifest {
 	char *spool_dir;          /* async jobs (async.h) */
 	uint64_t async_keep_ms;   /* results kept (24 h) */
 	uint64_t async_result_max; /* bytes of a result's body kept (1 MiB) */
+	unsigned async_max_jobs;  /* jobs not finished, at most (10000) */
 	struct fn_spec defaults;  /* built-ins merged with "defaults" */
 	struct fn_spec *functions; /* sorted by name */
 	size_t nfunctions;

@@ -375,6 +375,8 @@ static const struct field top_fields[] = {
 	    365 * 24 * HOUR_MS, "between 1s and 365d"),
 	NUM("async_result_max", K_SIZE, MF(async_result_max), 0, 64ull << 20,
 	    "at most 64M"),
+	NUM("async_max_jobs", K_UINT, MF(async_max_jobs), 1, 10000000,
+	    "between 1 and 10000000"),
 };
 
 /* Top-level keys of a tenant file; base is the tenant's manifest. */

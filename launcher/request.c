@@ -370,7 +370,7 @@ spool(struct invocation *inv, const struct fn_spec *fn)
 	if (inv->body_fd >= 0)
 		(void)lseek(inv->body_fd, 0, SEEK_SET);
 	if (async_spool(fn_spec_key(fn, key, sizeof(key)), inv->params,
-	    inv->req->in, inv->body_fd, fn->max_body, id) < 0) {
+	    inv->req->in, inv->body_fd, fn->max_body, id, &inv->bytes_in) < 0) {
 		int e = errno;
 		inv->req->keepConnection = 0;   /* the body may be half read */
 		if (e == EFBIG) {
@@ -382,8 +382,9 @@ spool(struct invocation *inv, const struct fn_spec *fn)
 		    "request: %s", fn->name, inv->request_id, strerror(e));
 		reject(inv, 503, "unavailable", e == ENOSYS ?
 		    "async invocations are off: no usable spool_dir" :
-		    "the job could not be written to the spool", fn->name,
-		    "Retry-After: 5\r\n");
+		    e == EAGAIN ? "the spool holds async_max_jobs unfinished "
+		    "jobs" : "the job could not be written to the spool",
+		    fn->name, "Retry-After: 5\r\n");
 		return;
 	}
 	snprintf(inv->job_id_buf, sizeof(inv->job_id_buf), "%s", id);

@@ -867,6 +867,7 @@ static const struct {
 	{ "spool_dir: spool\n", "\"spool_dir\" must be an absolute path" },
 	{ "async_keep: 0s\n", "between 1s and 365d" },
 	{ "async_result_max: 1G\n", "at most 64M" },
+	{ "async_max_jobs: 0\n", "between 1 and 10000000" },
 };
 
 /* async, retries, retry_backoff (also from defaults), schedule_tz,
@@ -877,6 +878,7 @@ START_TEST(test_event_keys)
 	    "spool_dir: /srv/spool\n"
 	    "async_keep: 2h\n"
 	    "async_result_max: 64K\n"
+	    "async_max_jobs: 500\n"
 	    "defaults: { retries: 5 }\n"
 	    "functions:\n"
 	    "  a: { path: /x, async: true, retry_backoff: 2s }\n"
@@ -887,6 +889,7 @@ START_TEST(test_event_keys)
 	ck_assert_str_eq(m->spool_dir, "/srv/spool");
 	ck_assert_uint_eq(m->async_keep_ms, 2 * 3600 * 1000);
 	ck_assert_uint_eq(m->async_result_max, 64 * 1024);
+	ck_assert_uint_eq(m->async_max_jobs, 500);
 	ck_assert(f->async);
 	ck_assert_uint_eq(f->retries, 5);
 	ck_assert_uint_eq(f->retry_backoff_ms, 2000);
@@ -901,6 +904,7 @@ START_TEST(test_event_keys)
 	ck_assert_uint_eq(m->async_keep_ms, 24 * 3600 * 1000);
 	ck_assert_uint_eq(m->async_result_max, 1 << 20);
 	ck_assert_uint_eq(m->defaults.retries, 3);
+	ck_assert_uint_eq(m->async_max_jobs, 10000);
 	manifest_free(m);
 }
 END_TEST
