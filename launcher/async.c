@@ -1253,6 +1253,13 @@ async_open(const struct manifest *m)
 
 	tried = true;
 	snprintf(spool_path, sizeof(spool_path), "%s", m->spool_dir);
+	/* its parents as mkdir -p would (0755), itself 0700 */
+	for (char *sl = strchr(spool_path + 1, '/'); sl != NULL;
+	    sl = strchr(sl + 1, '/')) {
+		*sl = '\0';
+		(void)mkdir(spool_path, 0755);
+		*sl = '/';
+	}
 	if (mkdir(spool_path, 0700) < 0 && errno != EEXIST) {
 		fnlog(FNLOG_WARN, "spool_dir %s: %s: async requests get 503",
 		    spool_path, strerror(errno));
