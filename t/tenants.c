@@ -278,6 +278,7 @@ static uid_t alice_uid, bob_uid;
 static const char TENANT_MANIFEST[] =
     "prefix: /fn/\n"
     "workers: 32\n"
+    "spool_dir: @DIR@/spool\n"
     "tenants_dir: @DIR@/tenants.d\n"
     "tenant_max: { timeout: 30s, concurrency: 8, max_body: 1M,"
     " limits: { memory: 1G } }\n"
@@ -422,6 +423,57 @@ trecord(const char *file, const char *rid)
 	ck_assert_msg(line != NULL, "no record for %s in %s", rid, file);
 	return line;
 }
+
+/* An async job of a tenant's function (by PREFIX~TENANT/NAME and by its
+ * Host) runs as the tenant's, its record in the tenant's log with
+ * "trigger":"async"; the job's state names the tenant. */
+START_TEST(tenant_async_job)
+{
+	const char *const hosts[] = { NULL, "alice.example.org" };
+	const char *const paths[] = { "/fn/~alice/who", "/fn/who" };
+
+	harness_skip_if(harness_not_root());
+	for (int k = 0; k < 2; k++) {
+		struct hresp r = { 0 };
+		char hdr[128], loc[256], want[320], st[16] = "";
+		const char *args[] = { "-H", hdr, "-H", "Prefer: respond-async",
+		    NULL };
+		double until = harness_now() + 10;
+
+		snprintf(hdr, sizeof(hdr), "Host: %s", hosts[k] ? hosts[k] :
+		    "localhost");
+		harness_req(T, &r, paths[k], args);
+		ck_assert_msg(r.status == 202, "%s: %d %s", paths[k], r.status,
+		    r.body);
+		ck_assert(hresp_header(&r, "Location", loc, sizeof(loc)) != NULL);
+		hresp_free(&r);
+		do {
+			hresp_free(&r);
+			harness_sleep_ms(100);
+			tget(&r, loc, NULL);
+			ck_assert_int_eq(r.status, 200);
+			(void)harness_json_str(r.body, "status", st, sizeof(st));
+		} while (strcmp(st, "done") != 0 && harness_now() < until);
+		ck_assert_msg(strcmp(st, "done") == 0, "%s", r.body);
+		ASSERT_HAS(r.body, "\"tenant\":\"alice\"");
+		snprintf(want, sizeof(want), "uid=%u sn=%s pi= name=who",
+		    (unsigned)alice_uid, paths[k]);
+		ASSERT_HAS(r.body, want);
+		{	/* the run's record: in alice's log, with the job */
+			char path[512], *all;
+			ck_assert(harness_path(T, "records/alice.jsonl", path,
+			    sizeof(path)) == 0);
+			all = harness_read_file(path, NULL);
+			ck_assert_ptr_nonnull(all);
+			snprintf(want, sizeof(want), "\"trigger\":\"async\","
+			    "\"job_id\":\"%s\"", loc + strlen("/fn/_/jobs/"));
+			ASSERT_HAS(all, want);
+			free(all);
+		}
+		hresp_free(&r);
+	}
+}
+END_TEST
 
 /* PREFIX~TENANT/NAME and a tenant's Host: its functions, its user, its
  * drop-ins, its log file; another tenant's name is another function. */
@@ -862,6 +914,7 @@ suite_tenants(void)
 	suite_add_tcase(s, tc);
 	tc = harness_tcase("tenants", 120, tup, tdown, NULL, t_no_leftovers);
 	tcase_add_test(tc, tenant_routes);
+	tcase_add_test(tc, tenant_async_job);
 	tcase_add_test(tc, tenant_folder_checks);
 	tcase_add_test(tc, tenant_cgroup_folder);
 	tcase_add_test(tc, tenant_is_contained);
