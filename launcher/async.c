@@ -1410,7 +1410,7 @@ read_result(const char *id, size_t *len)
 
 	if (fd < 0)
 		return NULL;
-	if (fstat(fd, &st) < 0 || st.st_size > (off_t)(64u << 21) ||
+	if (fstat(fd, &st) < 0 || st.st_size > (off_t)(400u << 20) ||
 	    (buf = malloc((size_t)st.st_size + 1)) == NULL) {
 		close(fd);
 		return NULL;

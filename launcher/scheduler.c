@@ -27,7 +27,7 @@ struct sched {
 	char key[FN_KEY_MAX];     /* the function, daemon-wide */
 	char path[FN_KEY_MAX + 256]; /* prefix + [~tenant/] + name */
 	char expr[256];
-	char zone[64];            /* schedule_tz, or "" (UTC) */
+	char zone[136];           /* schedule_tz, or "" (UTC) */
 	struct tz *tz;            /* loaded zone, or NULL */
 	bool catch_up;
 	struct cron c;
