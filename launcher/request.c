@@ -496,6 +496,26 @@ run(struct invocation *inv, const struct fn_spec *fn, const struct route *r)
 	invocation_add_usage(inv);
 }
 
+/* The scheduler's and the async runner's own requests carry their key
+ * (scheduler.h, async.h); any other is an HTTP request's. */
+static void
+set_trigger(struct invocation *inv)
+{
+	const char *trig = param(inv, "FN_TRIGGER"), *tkey;
+
+	if (trig == NULL || (tkey = param(inv, "FN_TRIGGER_KEY")) == NULL)
+		return;
+	if (strcmp(trig, "schedule") == 0 && *scheduler_key() != '\0' &&
+	    strcmp(tkey, scheduler_key()) == 0)
+		inv->trigger = "schedule";
+	else if (strcmp(trig, "async") == 0 && *async_key() != '\0' &&
+	    strcmp(tkey, async_key()) == 0) {
+		inv->trigger = "async";
+		inv->job_id = param(inv, "FN_JOB_ID");
+		inv->job_attempt = param(inv, "FN_JOB_ATTEMPT");
+	}
+}
+
 /* Everything between "request read" and "answered" (or, for a local
  * redirect, "the function asked for another path"). */
 static void
@@ -513,20 +533,7 @@ dispatch(struct invocation *inv)
 		    "Retry-After: 1\r\n");
 		return;
 	}
-	/* the scheduler's and the async runner's own requests carry their
-	 * key (scheduler.h, async.h) */
-	const char *trig = param(inv, "FN_TRIGGER"), *tkey;
-	if (trig != NULL && (tkey = param(inv, "FN_TRIGGER_KEY")) != NULL) {
-		if (strcmp(trig, "schedule") == 0 && *scheduler_key() != '\0' &&
-		    strcmp(tkey, scheduler_key()) == 0)
-			inv->trigger = "schedule";
-		else if (strcmp(trig, "async") == 0 && *async_key() != '\0' &&
-		    strcmp(tkey, async_key()) == 0) {
-			inv->trigger = "async";
-			inv->job_id = param(inv, "FN_JOB_ID");
-			inv->job_attempt = param(inv, "FN_JOB_ATTEMPT");
-		}
-	}
+	set_trigger(inv);
 	if (*inv->method == '\0') {
 		reject(inv, 400, "bad_request", "no REQUEST_METHOD", NULL, NULL);
 		return;
