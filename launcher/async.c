@@ -805,8 +805,8 @@ async_status(const char *id, size_t *len)
 
 /* ---- -t ------------------------------------------------------------- */
 
-void
+size_t
 async_describe(const struct manifest *m, preflight_report report, void *arg)
 {
-	spool_describe(m->spool_dir, report, arg);
+	return spool_describe(m->spool_dir, report, arg);
 }

@@ -79,8 +79,8 @@ void async_note(const char *id, const char *attempt,
  * (ENOENT) or out of memory. */
 char *async_status(const char *id, size_t *len);
 
-/* For -t: the spool folder and what it holds. */
-void async_describe(const struct manifest *m, preflight_report report,
+/* For -t: the spool folder and what it holds; the number of errors. */
+size_t async_describe(const struct manifest *m, preflight_report report,
     void *arg);
 
 #endif

@@ -140,7 +140,7 @@ check_manifest(const char *file, const char *tenant)
 		preflight_identities(m, print_problem, (void *)file);
 		cgroup_describe(m, print_problem, (void *)file);
 		scheduler_describe(m, print_problem, (void *)file);
-		async_describe(m, print_problem, (void *)file);
+		bad += async_describe(m, print_problem, (void *)file);
 		manifest_free(m);
 		if (bad > 0)
 			return 1;

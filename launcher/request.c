@@ -168,8 +168,13 @@ admin_request(struct invocation *inv, const struct route *r)
 {
 	bool drain = server_draining();
 
-	if (strncmp(r->path_info, "/jobs/", 6) == 0 && async_enabled()) {
-		job_request(inv, r->path_info + 6);
+	if (strncmp(r->path_info, "/jobs/", 6) == 0) {
+		if (async_enabled())
+			job_request(inv, r->path_info + 6);
+		else
+			reject(inv, 404, "not_found", "no such job (async "
+			    "invocations are off: no usable spool_dir)", NULL,
+			    NULL);
 		return;
 	}
 	if (from_a_function(inv)) {
@@ -339,19 +344,22 @@ authenticate(struct invocation *inv, const struct fn_spec *fn)
 static bool
 wants_async(const struct invocation *inv, const struct fn_spec *fn)
 {
-	const char *p = param(inv, "HTTP_PREFER");
-
 	if (!async_daemon())
 		return false;
 	if (fn->async)
 		return true;
-	while (p != NULL && *p != '\0') {
-		size_t n;
-		p += strspn(p, " \t,");
-		n = strcspn(p, " \t,;=");
-		if (n == 13 && strncasecmp(p, "respond-async", 13) == 0)
-			return true;
-		p = strchr(p, ',');
+	/* nginx passes each Prefer: line as a param of its own */
+	for (size_t i = 0; inv->params[i] != NULL; i++) {
+		const char *p = inv->params[i];
+		if (strncmp(p, "HTTP_PREFER=", 12) != 0)
+			continue;
+		for (p += 12; p != NULL && *p != '\0'; p = strchr(p, ',')) {
+			size_t n;
+			p += strspn(p, " \t,");
+			n = strcspn(p, " \t,;=");
+			if (n == 13 && strncasecmp(p, "respond-async", 13) == 0)
+				return true;
+		}
 	}
 	return false;
 }

@@ -303,11 +303,19 @@ catch_up(struct sched *s, time_t now)
 		    "spool_dir: no run is made up for", s->key);
 		return;
 	}
-	if (last <= 0 || (due = cron_next_tz(&s->c, s->tz, last)) == -1 ||
-	    due > now)
+	if (last <= 0) {
+		/* the first start: from now on a missed run is made up for */
+		state_write(s->key, now);
 		return;
-	fnlog(FNLOG_INFO, "schedule of %s: the run due at %lld was missed: "
-	    "it runs now (catch_up)", s->key, (long long)due);
+	}
+	if ((due = cron_next_tz(&s->c, s->tz, last)) == -1 || due > now)
+		return;
+	struct tm tm;
+	char when[32];
+	gmtime_r(&due, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fnlog(FNLOG_INFO, "schedule of %s: the run due at %s was missed: "
+	    "it runs now (catch_up)", s->key, when);
 	s->next = now;
 }
 

@@ -472,11 +472,57 @@ close_all(void)
 	}
 }
 
+/* Why the folder FD (its stat ST) cannot be a spool, into WHY, or NULL:
+ * it must be the daemon's, 0700 (it holds request bodies), and hold
+ * nothing but a spool's own entries — a spool_dir naming a shared
+ * folder by mistake is refused, never taken over. */
+static const char *
+refusal(int fd, const struct stat *st, char *why, size_t size)
+{
+	static const char *const own[] = { "tmp", "new", "results", "dead",
+	    "schedules", "lock", "lost+found" };
+	int dfd;
+	DIR *d;
+	struct dirent *e;
+
+	if (st->st_uid != geteuid()) {
+		snprintf(why, size, "owned by uid %u, not by fnlauncher's",
+		    (unsigned)st->st_uid);
+		return why;
+	}
+	if ((st->st_mode & 077) != 0) {
+		snprintf(why, size, "mode %04o: it must be fnlauncher's alone "
+		    "(0700: it holds request bodies); chmod 0700 it or name a "
+		    "new folder", (unsigned)(st->st_mode & 07777));
+		return why;
+	}
+	if ((dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    (d = fdopendir(dfd)) == NULL) {
+		if (dfd >= 0)
+			close(dfd);
+		snprintf(why, size, "%s", strerror(errno));
+		return why;
+	}
+	why[0] = '\0';
+	while ((e = readdir(d)) != NULL && why[0] == '\0') {
+		bool ok = strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0;
+		for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++)
+			ok = ok || strcmp(e->d_name, own[i]) == 0;
+		if (!ok)
+			snprintf(why, size, "it holds %.64s, not a spool's: name "
+			    "a folder of its own", e->d_name);
+	}
+	closedir(d);
+	return why[0] != '\0' ? why : NULL;
+}
+
 /* DIR's parents as mkdir -p would (0755), itself 0700, opened without
- * following a symlink; the daemon's own. */
+ * following a symlink; refused unless it is fit for a spool. */
 static int
 make_root(void)
 {
+	char why[300];
 	struct stat st;
 
 	for (char *sl = strchr(path + 1, '/'); sl != NULL;
@@ -492,14 +538,11 @@ make_root(void)
 		    path, strerror(errno));
 		return -1;
 	}
-	if (st.st_uid != geteuid()) {
-		fnlog(FNLOG_WARN, "spool_dir %s: owned by uid %u, not by "
-		    "fnlauncher's: async requests get 503", path,
-		    (unsigned)st.st_uid);
+	if (refusal(d_root, &st, why, sizeof(why)) != NULL) {
+		fnlog(FNLOG_WARN, "spool_dir %s: %s: async requests get 503",
+		    path, why);
 		return -1;
 	}
-	if ((st.st_mode & 077) != 0)
-		(void)fchmod(d_root, 0700);     /* job bodies are private */
 	return 0;
 }
 
@@ -544,19 +587,47 @@ fail:
 	return -1;
 }
 
-void
+size_t
 spool_describe(const char *dir, preflight_report report, void *arg)
 {
-	char msg[1400], p[1100];
+	char msg[1400], p[1100], why[300], up[1024];
 	struct stat st;
 	long q, dead;
+	int fd;
 
-	if (stat(dir, &st) < 0) {
-		snprintf(msg, sizeof(msg), "spool_dir %s: %s (made at start-up)",
-		    dir, strerror(errno));
-		report(PREFLIGHT_INFO, msg, arg);
-		return;
+	if (lstat(dir, &st) < 0) {
+		/* the nearest folder above it: can the daemon make it? */
+		snprintf(up, sizeof(up), "%s", dir);
+		for (char *sl; (sl = strrchr(up, '/')) != NULL && sl != up &&
+		    stat(up, &st) < 0;)
+			*sl = '\0';
+		if (stat(up, &st) == 0 && !S_ISDIR(st.st_mode)) {
+			snprintf(msg, sizeof(msg), "spool_dir %s cannot be made: "
+			    "%s is not a folder", dir, up);
+			report(PREFLIGHT_ERROR, msg, arg);
+			return 1;
+		}
+		snprintf(msg, sizeof(msg), "spool_dir %s: not there yet, made "
+		    "at start-up%s", dir, access(up, W_OK) == 0 ? "" :
+		    " (by root: not by this user)");
+		report(access(up, W_OK) == 0 ? PREFLIGHT_INFO :
+		    PREFLIGHT_WARNING, msg, arg);
+		return 0;
 	}
+	if (!S_ISDIR(st.st_mode) || (fd = open(dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		snprintf(msg, sizeof(msg), "spool_dir %s is not a folder%s", dir,
+		    S_ISLNK(st.st_mode) ? " (a symlink)" : "");
+		report(PREFLIGHT_ERROR, msg, arg);
+		return 1;
+	}
+	if (refusal(fd, &st, why, sizeof(why)) != NULL) {
+		close(fd);
+		snprintf(msg, sizeof(msg), "spool_dir %s: %s", dir, why);
+		report(PREFLIGHT_ERROR, msg, arg);
+		return 1;
+	}
+	close(fd);
 	snprintf(p, sizeof(p), "%s/new", dir);
 	q = count_dir(p);
 	snprintf(p, sizeof(p), "%s/dead", dir);
@@ -565,9 +636,5 @@ spool_describe(const char *dir, preflight_report report, void *arg)
 	    "letter%s", dir, q > 0 ? q : 0, q == 1 ? "" : "s",
 	    dead > 0 ? dead : 0, dead == 1 ? "" : "s");
 	report(PREFLIGHT_INFO, msg, arg);
-	if ((st.st_mode & 077) != 0 || st.st_uid != geteuid()) {
-		snprintf(msg, sizeof(msg), "spool_dir %s: should be fnlauncher's "
-		    "own, mode 0700 (it holds request bodies)", dir);
-		report(PREFLIGHT_WARNING, msg, arg);
-	}
+	return 0;
 }

@@ -64,7 +64,8 @@ void spool_each_job(spool_job_fn fn, void *arg);
 /* Results older than KEEP_MS removed, but not ACTIVE ones. */
 void spool_sweep(uint64_t keep_ms, bool (*active)(const char *id));
 
-/* For -t: DIR and what it holds (without opening it as a daemon). */
-void spool_describe(const char *dir, preflight_report report, void *arg);
+/* For -t: DIR and what it holds (without opening it as a daemon); the
+ * number of errors reported (a folder it cannot be). */
+size_t spool_describe(const char *dir, preflight_report report, void *arg);
 
 #endif

@@ -476,6 +476,42 @@ START_TEST(catch_up_after_downtime)
 }
 END_TEST
 
+/* spool_dir naming a shared folder by mistake (0755, with files of its
+ * own): -t fails saying why, the daemon refuses it (async requests get
+ * 503) and leaves it as it was — never chmod'ed, nothing added. */
+START_TEST(shared_spool_dir_refused)
+{
+	char path[512], shared[512], *out = NULL;
+	const char *argv[] = { harness_fnl_bin, "-t", "-c", path, NULL };
+	struct hresp r = { 0 };
+	struct stat st;
+
+	harness_skip_if(harness_not_root());
+	harness_stop_daemon(A);
+	ck_assert(harness_path(A, "shared", shared, sizeof(shared)) == 0);
+	ck_assert(mkdir(shared, 0755) == 0 && chmod(shared, 0755) == 0);
+	ck_assert(harness_write(A, "shared/notes.txt", "mine\n", 0644) == 0);
+	ck_assert(harness_write(A, "manifest.yaml",
+	    "prefix: /fn/\n"
+	    "spool_dir: @DIR@/shared\n"
+	    "functions:\n"
+	    "  echo: { path: @DIR@/bin/echo }\n", 0644) == 0);
+	ck_assert(harness_path(A, "manifest.yaml", path, sizeof(path)) == 0);
+	ck_assert_msg(harness_run(argv, NULL, NULL, &out, NULL, NULL, 10000) != 0,
+	    "-t passed a shared spool_dir:\n%s", out);
+	ck_assert_msg(strstr(out, "mode 0755") != NULL, "%s", out);
+	free(out);
+	ck_assert(harness_start_daemon(A, "manifest.yaml", NULL) == 0);
+	post(&r, "/fn/echo", "x", true);
+	ck_assert_msg(r.status == 503, "%d %s", r.status, r.body);
+	hresp_free(&r);
+	ck_assert(stat(shared, &st) == 0);
+	ck_assert_msg((st.st_mode & 07777) == 0755, "mode now %o",
+	    (unsigned)(st.st_mode & 07777));
+	ck_assert_int_eq(harness_dir_count(A, "shared", ""), 1);
+}
+END_TEST
+
 void
 events_async_tcases(Suite *s)
 {
@@ -492,5 +528,6 @@ events_async_tcases(Suite *s)
 	tc = harness_tcase("async_restart", 240, NULL, NULL, aup, adown);
 	tcase_add_test(tc, two_hundred_jobs_two_kills);
 	tcase_add_test(tc, catch_up_after_downtime);
+	tcase_add_test(tc, shared_spool_dir_refused);
 	suite_add_tcase(s, tc);
 }
