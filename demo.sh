@@ -194,7 +194,7 @@ EOF
 
 start_fnlauncher() {
 	say "Starting fnlauncher on unix:$SOCK"
-	launcher/fnlauncher -t -c "$RUN/fnlauncher.yaml" ||
+	launcher/fnlauncher -t -c "$RUN/fnlauncher.yaml" -s "unix:$SOCK" ||
 		die "the demo manifest does not check out"
 	launcher/fnlauncher -c "$RUN/fnlauncher.yaml" -s "unix:$SOCK" \
 		</dev/null 2>>"$RUN/fnlauncher.log" &
