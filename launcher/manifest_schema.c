@@ -1133,6 +1133,12 @@ parse_function(struct mschema *w, const struct ynode *key,
 		    ctx, &p->set);
 	if (!(p->set & (1u << MSPEC_PATH)))
 		werr(w, key, "function \"%s\" has no \"path\"", key->text);
+	/* what only a schedule uses, without one, is a mistake */
+	if (!(p->set & (1u << MSPEC_SCHEDULE)))
+		for (int k = MSPEC_SCHEDULE_METHOD; k <= MSPEC_CATCH_UP; k++)
+			if (p->set & (1u << k))
+				werr(w, key, "function \"%s\": \"%s\" needs "
+				    "\"schedule\"", key->text, spec_fields[k].key);
 }
 
 static void

@@ -859,8 +859,12 @@ static const struct {
 	/* events: schedules and async */
 	{ "functions:\n  f: { path: /x, schedule: \"@daily\","
 	  " schedule_tz: Mars/Olympus }\n", "no time zone Mars/Olympus" },
-	{ "functions:\n  f: { path: /x, schedule_tz: \"../../etc/passwd\" }\n",
-	  "must be a time zone name" },
+	{ "functions:\n  f: { path: /x, schedule: \"@daily\","
+	  " schedule_tz: \"../../etc/passwd\" }\n", "must be a time zone name" },
+	{ "functions:\n  f: { path: /x, schedule_tz: Europe/Paris }\n",
+	  "\"schedule_tz\" needs \"schedule\"" },
+	{ "functions:\n  f: { path: /x, catch_up: true }\n",
+	  "\"catch_up\" needs \"schedule\"" },
 	{ "defaults: { catch_up: true }\n", "unknown key \"catch_up\" in defaults" },
 	{ "functions:\n  f: { path: /x, retries: 101 }\n", "between 0 and 100" },
 	{ "functions:\n  f: { path: /x, async: maybe }\n", "\"async\" must be" },
