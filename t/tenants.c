@@ -278,7 +278,7 @@ static uid_t alice_uid, bob_uid;
 static const char TENANT_MANIFEST[] =
     "prefix: /fn/\n"
     "workers: 32\n"
-    "spool_dir: @DIR@/spool\n"
+    "spool_dir: @DIR@/async-spool\n"
     "tenants_dir: @DIR@/tenants.d\n"
     "tenant_max: { timeout: 30s, concurrency: 8, max_body: 1M,"
     " limits: { memory: 1G } }\n"
