@@ -13,6 +13,10 @@
 #include "units.h"
 #include "usage.h"
 
+/* 2^64: a larger count (or one that rounds to it) does not fit a
+ * uint64_t, and converting it would be undefined. */
+#define TWO_TO_64 18446744073709551616.0
+
 const char *const usage_outcomes[USAGE_NOUTCOME] = {
 	"ok", "error", "timeout", "crashed", "refused", "rejected",
 	"client_abort", "exec_failed",
@@ -156,9 +160,11 @@ usage_parse_line(const char *line, size_t len, struct usage_rec *r)
 			rss = num;
 		else if (strcmp(key, "memory_peak_kb") == 0)
 			peak = num;
-		else if (strcmp(key, "bytes_in") == 0 && num >= 0)
+		else if (strcmp(key, "bytes_in") == 0 && num >= 0 &&
+		    num < TWO_TO_64)
 			r->bytes_in = (uint64_t)num;
-		else if (strcmp(key, "bytes_out") == 0 && num >= 0)
+		else if (strcmp(key, "bytes_out") == 0 && num >= 0 &&
+		    num < TWO_TO_64)
 			r->bytes_out = (uint64_t)num;
 		p = skip_ws(p, end);
 		if (p < end && *p == ',') {
