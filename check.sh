@@ -35,6 +35,8 @@ PACKAGES="$PACKAGES clang libclang-rt-14-dev"
 # t/runtimes: the language runtimes it runs as functions (python3 is
 # above); java + javac and go build its functions at test time.
 PACKAGES="$PACKAGES perl php-cgi default-jdk-headless golang-go"
+# schedule_tz (unit tests, t/events): the zones of /usr/share/zoneinfo.
+PACKAGES="$PACKAGES tzdata"
 # Node: Debian's nodejs only when there is no node where functions look
 # for one (their PATH); another build (e.g. nodesource's nodejs 20) serves
 # as well as Debian 12's nodejs 18.
