@@ -78,15 +78,6 @@ static bool enabled, tried, started, stopping;
 static char trigger_key[33];
 static pthread_t thread;
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 bool
 async_enabled(void)
 {
@@ -191,7 +182,7 @@ async_spool(const char *key, char *const *params, FCGX_Stream *in,
 	if (spool_write_job(key, params, in, body_fd, max_body, id, bytes) < 0)
 		return -1;
 	pthread_mutex_lock(&lock);
-	if (table_add(id, key, now_ms()) == NULL) {
+	if (table_add(id, key, jobrun_now_ms()) == NULL) {
 		pthread_mutex_unlock(&lock);
 		spool_done(id);
 		errno = ENOMEM;
@@ -248,7 +239,7 @@ static bool
 take_note(struct jobrun *r, struct note *out, int64_t wait_ms)
 {
 	struct timespec ts;
-	int64_t until = now_ms() + wait_ms;
+	int64_t until = jobrun_now_ms() + wait_ms;
 
 	for (;;) {
 		for (size_t i = 0; i < NOTES; i++)
@@ -258,7 +249,7 @@ take_note(struct jobrun *r, struct note *out, int64_t wait_ms)
 				notes[i].id[0] = '\0';
 				return true;
 			}
-		if (now_ms() >= until)
+		if (jobrun_now_ms() >= until)
 			return false;
 		ts.tv_sec = (time_t)(until / 1000);
 		ts.tv_nsec = (long)(until % 1000) * 1000000;
@@ -275,7 +266,7 @@ result_json(struct jsonbuf *b, struct jobrun *r, const char *state, int status,
 	json_function(b, r->key);
 	jsonbuf_add(b, ",\"status\":\"%s\",\"attempts\":%u", state, r->attempt);
 	jsonbuf_time(b, "created", r->created_ms);
-	jsonbuf_time(b, "finished", now_ms());
+	jsonbuf_time(b, "finished", jobrun_now_ms());
 	if (next_ms > 0)
 		jsonbuf_time(b, "next_attempt", next_ms);
 	if (outcome != NULL) {
@@ -321,7 +312,7 @@ not_counted(const char *id, int64_t delay_ms, bool refused)
 		j->deferrals += refused;
 		j->attempts--;
 		j->state = j->attempts > 0 ? J_FAILED : J_QUEUED;
-		j->due_ms = now_ms() + delay_ms;
+		j->due_ms = jobrun_now_ms() + delay_ms;
 	}
 	pthread_cond_signal(&wake);
 	pthread_mutex_unlock(&lock);
@@ -349,7 +340,7 @@ settle(struct jobrun *r, const char *state, int status, const char *outcome,
 	} else {
 		fnlog(FNLOG_INFO, "job %s of %s: attempt %u answered %d (%s), "
 		    "the next in %lld ms", r->id, r->key, r->attempt, status,
-		    outcome, (long long)(next - now_ms()));
+		    outcome, (long long)(next - jobrun_now_ms()));
 		metrics_async(METRICS_ASYNC_RETRIED);
 	}
 	pthread_mutex_lock(&lock);
@@ -399,7 +390,7 @@ finish(struct jobrun *r)
 		state = "done";
 	else if (r->attempt <= c.retries) {
 		state = "failed";
-		next = now_ms() + (int64_t)(c.backoff_ms <<
+		next = jobrun_now_ms() + (int64_t)(c.backoff_ms <<
 		    (r->attempt - 1 < 20 ? r->attempt - 1 : 20));
 	} else
 		state = "dead";
@@ -491,7 +482,7 @@ start(struct job *j)
 	snprintf(r->key, sizeof(r->key), "%s", j->key);
 	r->attempt = j->attempts + 1;
 	r->created_ms = j->created_ms;
-	r->deadline_ms = now_ms() + (int64_t)cap_of(j->key)->limit_ms + 30000;
+	r->deadline_ms = jobrun_now_ms() + (int64_t)cap_of(j->key)->limit_ms + 30000;
 	r->result_max = (size_t)result_max;
 	r->fd = sv[1];
 	if (threadpool_submit(sv[0]) < 0)
@@ -544,7 +535,7 @@ loop(void *arg)
 
 	pthread_mutex_lock(&lock);
 	while (!stopping) {
-		int64_t now = now_ms(), next = now + SWEEP_MS;
+		int64_t now = jobrun_now_ms(), next = now + SWEEP_MS;
 		struct timespec ts;
 
 		if (now - last_sweep >= SWEEP_MS) {

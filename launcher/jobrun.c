@@ -13,15 +13,6 @@
 
 #include "jobrun.h"
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 on_stdout(struct jobrun *r, const char *data, size_t len)
 {
@@ -107,7 +98,7 @@ jobrun_exchange(struct jobrun *r, int jf, off_t from)
 		}
 		if (opos < olen)
 			p.events |= POLLOUT;
-		int64_t left = r->deadline_ms - now_ms();
+		int64_t left = r->deadline_ms - jobrun_now_ms();
 		if (left <= 0) {
 			r->timed_out = true;
 			break;

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "async.h"
 #include "cgiresp.h"
@@ -30,6 +31,17 @@ struct jobrun {
 	size_t blen;
 	uint64_t btotal;
 };
+
+/* The wall clock in milliseconds: jobs' times (due, created, deadline)
+ * are kept in it, as they are written to the spool. */
+static inline int64_t
+jobrun_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* The job file JF from offset FROM to R->fd while the answer is read,
  * both at once (as nginx does: a function that answers before it has

@@ -252,13 +252,28 @@ body_size_ok(struct invocation *inv, const struct fn_spec *fn)
 	return true;
 }
 
+/* 401 for FN's auth: logged with WHY (never a secret), with the
+ * WWW-Authenticate of its scheme. */
+static void
+unauthorized(struct invocation *inv, const struct fn_spec *fn,
+    const char *why)
+{
+	char chal[160], extra[256];
+
+	fnlog(FNLOG_WARN, "function=%s request_id=%s: unauthorized: %s",
+	    fn->name, inv->request_id, why);
+	snprintf(extra, sizeof(extra), "WWW-Authenticate: %s\r\n",
+	    auth_challenge(&fn->auth, chal, sizeof(chal)));
+	reject(inv, 401, "unauthorized", why, fn->name, extra);
+}
+
 /* auth: (auth.h): the whole body into a memfd, checked, and only then
  * may the function run, with the memfd as its stdin. A failure is 401
  * JSON with WWW-Authenticate, logged without any secret. */
 static bool
 authenticate(struct invocation *inv, const struct fn_spec *fn)
 {
-	char buf[16384], why[128], chal[160], extra[256];
+	char buf[16384], why[128];
 	uint64_t total = 0;
 	void *body = NULL;
 	int n, fd;
@@ -284,11 +299,7 @@ authenticate(struct invocation *inv, const struct fn_spec *fn)
 	    sizeof(why));
 	if (r == AUTH_MISSING || r == AUTH_STALE ||
 	    (fn->auth.scheme == NULL && r != AUTH_OK)) {
-		fnlog(FNLOG_WARN, "function=%s request_id=%s: unauthorized: %s",
-		    fn->name, inv->request_id, why);
-		snprintf(extra, sizeof(extra), "WWW-Authenticate: %s\r\n",
-		    auth_challenge(&fn->auth, chal, sizeof(chal)));
-		reject(inv, 401, "unauthorized", why, fn->name, extra);
+		unauthorized(inv, fn, why);
 		return false;
 	}
 	if ((fd = memfd_create("fnl-body", MFD_CLOEXEC)) < 0) {
@@ -327,11 +338,7 @@ authenticate(struct invocation *inv, const struct fn_spec *fn)
 		munmap(body, (size_t)total);
 	if (r != AUTH_OK) {
 		close(fd);
-		fnlog(FNLOG_WARN, "function=%s request_id=%s: unauthorized: %s",
-		    fn->name, inv->request_id, why);
-		snprintf(extra, sizeof(extra), "WWW-Authenticate: %s\r\n",
-		    auth_challenge(&fn->auth, chal, sizeof(chal)));
-		reject(inv, 401, "unauthorized", why, fn->name, extra);
+		unauthorized(inv, fn, why);
 		return false;
 	}
 	inv->body_fd = fd;
